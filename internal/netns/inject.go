@@ -41,12 +41,12 @@ func enter(ns string, fn func() error) error {
 func (l *Lab) Inject(p Probe) error { return l.InjectN([]Probe{p}) }
 
 // InjectN sends probes in order, opening each kind of socket once: one AF_PACKET
-// socket in the client namespace for Via probes, one raw IPPROTO_RAW socket per
+// socket per peer namespace for Via probes, one raw IPPROTO_RAW socket per
 // family in the node namespace (header included, IP_HDRINCL/IPV6_HDRINCL implied)
 // for FromNode probes. Delivery on the veth is synchronous in practice (the
 // receive softirq runs as the send returns) but not guaranteed.
 func (l *Lab) InjectN(probes []Probe) error {
-	s := &senders{lab: l, fds: map[int]int{}}
+	s := &senders{lab: l, fds: map[string]int{}}
 	defer s.close()
 	for i, p := range probes {
 		if err := s.send(p); err != nil {
@@ -56,10 +56,11 @@ func (l *Lab) InjectN(probes []Probe) error {
 	return nil
 }
 
-// senders holds the sockets InjectN opened, keyed by 0 (AF_PACKET), 4 and 6 (raw).
+// senders holds the sockets InjectN opened: AF_PACKET ones keyed by namespace,
+// raw ones by "raw4" and "raw6".
 type senders struct {
 	lab *Lab
-	fds map[int]int
+	fds map[string]int
 }
 
 // send builds p and sends it through the right socket.
@@ -72,10 +73,11 @@ func (s *senders) send(p Probe) error {
 		return s.sendRaw(p.family(), pkt, p.Dst)
 	}
 	k, ok := s.lab.Link(p.Via)
-	if !ok || k.PeerRole != Client || k.Peer != p.Via {
-		return fmt.Errorf("send probe: Via %q is not a client link (c0, c2)", p.Via)
+	if !ok || k.Peer != p.Via {
+		return fmt.Errorf("send probe: Via %q is not a peer link (c0, c2, s0)", p.Via)
 	}
-	fd, err := s.socket(0, s.lab.ClientNS, unix.AF_PACKET, unix.SOCK_DGRAM, 0)
+	ns := s.lab.NS(k.PeerRole)
+	fd, err := s.socket(ns, ns, unix.AF_PACKET, unix.SOCK_DGRAM, 0)
 	if err != nil {
 		return err
 	}
@@ -97,7 +99,7 @@ func (s *senders) sendRaw(fam int, pkt []byte, dst netip.Addr) error {
 	if fam == 4 {
 		domain, sa = unix.AF_INET, &unix.SockaddrInet4{Addr: dst.As4()}
 	}
-	fd, err := s.socket(fam, s.lab.NodeNS, domain, unix.SOCK_RAW, unix.IPPROTO_RAW)
+	fd, err := s.socket(fmt.Sprint("raw", fam), s.lab.NodeNS, domain, unix.SOCK_RAW, unix.IPPROTO_RAW)
 	if err != nil {
 		return err
 	}
@@ -105,7 +107,7 @@ func (s *senders) sendRaw(fam int, pkt []byte, dst netip.Addr) error {
 }
 
 // socket returns the socket under key, opening it inside ns the first time.
-func (s *senders) socket(key int, ns string, domain, typ, proto int) (int, error) {
+func (s *senders) socket(key string, ns string, domain, typ, proto int) (int, error) {
 	if fd, ok := s.fds[key]; ok {
 		return fd, nil
 	}

@@ -94,7 +94,10 @@ func TestHooksOneProbe(t *testing.T) {
 			p.Dst, p.Via, p.FromNode = dst, via, fromNode
 			return p
 		}
+		ttl1 := with(remote, "c0", false)
+		ttl1.TTL = 1
 		return []tc{
+			{"forward with ttl 1 dies before FORWARD", ttl1, ones("raw/PREROUTING", "mangle/PREROUTING", "nat/PREROUTING")},
 			{"input via c0", with(local, "c0", false), pathInput},
 			{"input via c2 to n1 address", with(Links[1].addr(v6), "c2", false), pathInput},
 			{"forward", with(remote, "c0", false), pathForward},
@@ -157,5 +160,32 @@ func TestCleanupRemovesNamespaces(t *testing.T) {
 		if _, err := os.Stat("/run/netns/" + n); err == nil {
 			t.Errorf("namespace %s still exists after cleanup", n)
 		}
+	}
+}
+
+func TestListenDial(t *testing.T) {
+	lab := New(t)
+	for _, a := range []string{"198.51.100.1:8080", "[2001:db8:3::1]:8080"} {
+		t.Run(a, func(t *testing.T) {
+			ln, err := lab.Listen(lab.NodeNS, "tcp", a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			go func() {
+				if c, err := ln.Accept(); err == nil {
+					c.Write([]byte("hi"))
+					c.Close()
+				}
+			}()
+			c, err := lab.Dial(lab.ClientNS, "tcp", a, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 2)
+			if _, err := c.Read(buf); err != nil || string(buf) != "hi" {
+				t.Errorf("got %q, %v from %s, want \"hi\"", buf, err, a)
+			}
+			c.Close()
+		})
 	}
 }

@@ -28,6 +28,13 @@ const (
 	URG byte = 0x20
 )
 
+// Default TCP sequence numbers of a probe. Conntrack's window tracking checks them
+// only once a flow has seen both directions; a reply must acknowledge Seq+1.
+const (
+	DefaultSeq    uint32 = 0x1000_0000
+	DefaultAckSeq uint32 = 0x2000_0000
+)
+
 // Probe is one packet to inject. Zero fields take the defaults noted.
 type Probe struct {
 	Family   int        // 4 or 6; 0 takes Src's family
@@ -36,14 +43,18 @@ type Probe struct {
 	SPort    uint16     // TCP/UDP/SCTP source port; ICMP echo identifier
 	DPort    uint16     // TCP/UDP/SCTP destination port
 	TCPFlags byte       // TCP flags (SYN, ACK...); the packet carries exactly these
+	Seq      uint32     // TCP sequence number; 0 means DefaultSeq
+	AckSeq   uint32     // TCP acknowledgment number, sent only with ACK; 0 means DefaultAckSeq
 	ICMPType uint8      // ICMP / ICMPv6 type
 	ICMPCode uint8      // ICMP / ICMPv6 code
 	TTL      uint8      // IPv4 TTL or IPv6 hop limit; 0 means 64
 	Length   int        // IP total length (header included); 0 or too small means the minimum
 	TOS      uint8      // IPv4 TOS byte or IPv6 traffic class (DSCP<<2 | ECN)
-	// Where the packet enters: Via "c0" or "c2" sends an Ethernet frame from the
-	// client end of that link, so it arrives on n0/n2 as from the wire (PREROUTING);
-	// FromNode sends it from a raw socket in the node (OUTPUT, then POSTROUTING).
+	Payload  []byte     // bytes after the transport header (e.g. the packet quoted by an ICMP error)
+	// Where the packet enters: Via "c0", "c2" or "s0" sends an Ethernet frame from
+	// the peer end of that link, so it arrives on n0, n2 or n1 as from the wire
+	// (PREROUTING); FromNode sends it from a raw socket in the node (OUTPUT, then
+	// POSTROUTING).
 	Via      string
 	FromNode bool
 	EthDst   net.HardwareAddr // frame destination for Via; nil means the node's MAC on that link
@@ -106,7 +117,7 @@ func (p Probe) Bytes() ([]byte, error) {
 	if fam == 6 {
 		hdr = 40
 	}
-	l4 := p.transport()
+	l4 := append(p.transport(), p.Payload...)
 	total := max(p.Length, hdr+len(l4))
 	if total > 65535 {
 		return nil, fmt.Errorf("build probe %v: length %d over 65535", p, total)
@@ -130,9 +141,9 @@ func (p Probe) transport() []byte {
 		b := make([]byte, 20)
 		binary.BigEndian.PutUint16(b[0:], p.SPort)
 		binary.BigEndian.PutUint16(b[2:], p.DPort)
-		binary.BigEndian.PutUint32(b[4:], 0x1000_0000)
+		binary.BigEndian.PutUint32(b[4:], or(p.Seq, DefaultSeq))
 		if p.TCPFlags&ACK != 0 {
-			binary.BigEndian.PutUint32(b[8:], 0x2000_0000)
+			binary.BigEndian.PutUint32(b[8:], or(p.AckSeq, DefaultAckSeq))
 		}
 		b[12] = 5 << 4
 		b[13] = p.TCPFlags
@@ -195,6 +206,13 @@ func (p Probe) ipv6Header(h []byte, payload int) {
 	s, d := p.Src.As16(), p.Dst.As16()
 	copy(h[8:], s[:])
 	copy(h[24:], d[:])
+}
+
+func or(v, def uint32) uint32 {
+	if v == 0 {
+		return def
+	}
+	return v
 }
 
 func ttl(t uint8) uint8 {
