@@ -1,0 +1,181 @@
+package kubeproxy
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+func TestScaleDeterministic(t *testing.T) {
+	gen := func(seed uint64) string {
+		svcs, err := Scale(200, 5, seed)
+		if err != nil {
+			t.Fatalf("scale: %v", err)
+		}
+		var a, b bytes.Buffer
+		if _, err := IPTablesSave(&a, ScaleNode(), svcs, Options{}); err != nil {
+			t.Fatalf("iptables: %v", err)
+		}
+		if _, err := NFTRuleset(&b, ScaleNode(), svcs, Options{}); err != nil {
+			t.Fatalf("nft: %v", err)
+		}
+		return a.String() + b.String()
+	}
+	if gen(7) != gen(7) {
+		t.Errorf("same seed: got different output, want identical")
+	}
+	if gen(7) == gen(8) {
+		t.Errorf("different seeds: got identical output, want different")
+	}
+}
+
+func TestScaleMix(t *testing.T) {
+	svcs, err := Scale(2000, 3, 1)
+	if err != nil {
+		t.Fatalf("scale: %v", err)
+	}
+	count := map[string]int{}
+	clusterIPs := map[netip.Addr]bool{}
+	for _, s := range svcs {
+		count[string(s.typ())]++
+		if len(s.LoadBalancerSourceRanges) > 0 {
+			count["source-ranges"]++
+		}
+		if s.ExternalTrafficPolicy == PolicyLocal {
+			count["local"]++
+		}
+		if len(s.Endpoints) == 0 {
+			count["no-endpoints"]++
+		}
+		if clusterIPs[s.ClusterIP] || !scaleServiceCIDR.Contains(s.ClusterIP) {
+			t.Errorf("service %s/%s: ClusterIP %s duplicate or outside %s", s.Namespace, s.Name, s.ClusterIP, scaleServiceCIDR)
+		}
+		clusterIPs[s.ClusterIP] = true
+	}
+	tests := []struct {
+		key      string
+		min, max int
+	}{
+		{"ClusterIP", 1300, 1700}, {"NodePort", 150, 380}, {"LoadBalancer", 150, 360},
+		{"source-ranges", 50, 200}, {"local", 50, 300}, {"no-endpoints", 5, 50},
+	}
+	for _, tc := range tests {
+		if got := count[tc.key]; got < tc.min || got > tc.max {
+			t.Errorf("%s: got %d of 2000, want %d-%d", tc.key, got, tc.min, tc.max)
+		}
+	}
+	if _, err := Scale(0, 1, 1); err == nil {
+		t.Errorf("Scale(0): got no error, want one")
+	}
+}
+
+// clusterIPOnly is S ClusterIP Services with E/S endpoints each, the shape of kube-proxy's
+// number_generated_rules_test.go.
+func clusterIPOnly(s, perSvc int) []Service {
+	var out []Service
+	for i := range s {
+		svc := Service{Namespace: "ns", Name: fmt.Sprintf("svc%d", i), ClusterIP: addrAt(netip.MustParseAddr("10.0.0.0"), i+1),
+			Ports: []Port{{Name: "p80", Protocol: TCP, Port: 80, TargetPort: 80}}}
+		for k := range perSvc {
+			svc.Endpoints = append(svc.Endpoints, Endpoint{IP: addrAt(netip.MustParseAddr("10.180.0.0"), i*perSvc+k+1)})
+		}
+		out = append(out, svc)
+	}
+	return out
+}
+
+// TestRuleCounts checks kube-proxy's published rule-count formula for ClusterIP Services: nat = 5 + 2·S + 3·E,
+// filter = 3 (+ one REJECT per Service without endpoints), plus the 4 filter jump rules of the built-in chains and
+// the KUBE-FIREWALL rule, which that test does not count.
+func TestRuleCounts(t *testing.T) {
+	tests := []struct{ s, perSvc, nat int }{{1, 1, 10}, {1, 10, 37}, {10, 10, 325}, {100, 20, 6205}}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%dx%d", tc.s, tc.perSvc), func(t *testing.T) {
+			node := Node{IPs: []netip.Addr{netip.MustParseAddr("192.0.2.2")}, ClusterCIDR: netip.MustParsePrefix("10.0.0.0/8")}
+			var buf bytes.Buffer
+			if _, err := IPTablesSave(&buf, node, clusterIPOnly(tc.s, tc.perSvc), Options{}); err != nil {
+				t.Fatalf("generate: %v", err)
+			}
+			d := parseDump(buf.String())
+			nat := 0
+			for c, r := range d.rules["nat"] {
+				if c != "PREROUTING" && c != "OUTPUT" && c != "POSTROUTING" {
+					nat += len(r)
+				}
+			}
+			if nat != tc.nat {
+				t.Errorf("nat rules (KUBE-* chains): got %d, want %d", nat, tc.nat)
+			}
+		})
+	}
+}
+
+func TestLargeClusterMode(t *testing.T) {
+	tests := []struct {
+		name     string
+		perSvc   int
+		comments Comments
+		want     bool // per-endpoint comments present
+	}{
+		{name: "auto below threshold", perSvc: 10, want: true},
+		{name: "auto above threshold", perSvc: 11, want: false},
+		{name: "always", perSvc: 11, comments: CommentsAlways, want: true},
+		{name: "never", perSvc: 1, comments: CommentsNever, want: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			st, err := IPTablesSave(&buf, corpusNode(), clusterIPOnly(100, tc.perSvc), Options{Comments: tc.comments})
+			if err != nil {
+				t.Fatalf("generate: %v", err)
+			}
+			got := strings.Contains(buf.String(), `-m comment --comment "ns/svc0:p80" -j KUBE-MARK-MASQ`)
+			if got != tc.want {
+				t.Errorf("SEP comments: got %v, want %v (endpoints %d, large %v)", got, tc.want, st.Endpoints, st.Large)
+			}
+		})
+	}
+}
+
+func TestLegacyFlavour(t *testing.T) {
+	var buf bytes.Buffer
+	if _, err := IPTablesSave(&buf, corpusNode(), nil, Options{Flavour: FlavourLegacy, Stamp: "Mon Nov 23 06:00:00 2026"}); err != nil {
+		t.Fatalf("generate: %v", err)
+	}
+	var got []string
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if strings.HasPrefix(l, "*") || strings.HasPrefix(l, "# Generated") {
+			got = append(got, l)
+		}
+	}
+	want := []string{
+		"# Generated by iptables-save v1.8.9 on Mon Nov 23 06:00:00 2026", "*nat",
+		"# Generated by iptables-save v1.8.9 on Mon Nov 23 06:00:00 2026", "*filter",
+		"# Generated by iptables-save v1.8.9 on Mon Nov 23 06:00:00 2026", "*mangle",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("headers and tables:\ngot:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestKubeletChains checks the kubelet's additions and the jump order they cause.
+func TestKubeletChains(t *testing.T) {
+	node := corpusNode()
+	node.Kubelet = true
+	var buf bytes.Buffer
+	if _, err := IPTablesSave(&buf, node, nil, Options{}); err != nil {
+		t.Fatalf("generate: %v", err)
+	}
+	d := parseDump(buf.String())
+	for _, want := range []string{":KUBE-IPTABLES-HINT - [0:0]", ":KUBE-KUBELET-CANARY - [0:0]"} {
+		if !strings.Contains(strings.Join(d.decls["mangle"], "\n"), want) {
+			t.Errorf("mangle: %q missing", want)
+		}
+	}
+	in := d.rules["filter"]["INPUT"]
+	if got, want := in[len(in)-1], "-A INPUT -j KUBE-FIREWALL"; got != want {
+		t.Errorf("last INPUT rule: got %q, want %q (the kubelet inserted it before kube-proxy)", got, want)
+	}
+}
