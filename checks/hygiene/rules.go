@@ -1,0 +1,145 @@
+package hygiene
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Backend is the kernel interface an iptables table lives in: the legacy
+// x_tables or nf_tables (iptables-nft), which the kernel evaluates side by
+// side while each iptables binary shows only its own.
+type Backend string
+
+// The backends, named as iptables -V prints them.
+const (
+	Legacy Backend = "legacy"
+	NFT    Backend = "nf_tables"
+)
+
+// Rule is one rule of a ruleset, in iptables -S form.
+type Rule struct {
+	Table, Chain string
+	// Index is the 1-based position in its chain (iptables -L --line-numbers).
+	Index int
+	// Text is the rule as iptables -S prints it ("-A INPUT -p tcp ... -j ACCEPT").
+	Text string
+	// Target is the -j/-g target ("ACCEPT", "KUBE-SERVICES"), "" if none.
+	Target string
+}
+
+// Table is one iptables table of one family and backend.
+type Table struct {
+	// Family is "ipv4" or "ipv6".
+	Family  string
+	Name    string
+	Backend Backend
+	// Chains lists every chain, built-in and user-defined.
+	Chains []string
+	Rules  []Rule
+}
+
+// Snapshot is the ruleset the rules-based checks read: a small view any
+// parser (iptables-save, nft) can fill.
+type Snapshot struct {
+	Tables []Table
+}
+
+// HasChain reports whether chain exists in table (any family and backend).
+func (s Snapshot) HasChain(table, chain string) bool {
+	for _, t := range s.Tables {
+		if t.Name != table {
+			continue
+		}
+		for _, c := range t.Chains {
+			if c == chain {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// chainsWithPrefix returns the chains (any table) starting with one of the
+// prefixes.
+func (s Snapshot) chainsWithPrefix(prefixes ...string) []string {
+	var out []string
+	for _, t := range s.Tables {
+		for _, c := range t.Chains {
+			for _, p := range prefixes {
+				if strings.HasPrefix(c, p) {
+					out = append(out, t.Name+"/"+c)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// ruleCount counts rules across tables.
+func (s Snapshot) ruleCount() int {
+	n := 0
+	for _, t := range s.Tables {
+		n += len(t.Rules)
+	}
+	return n
+}
+
+// builtinChains are the iptables built-in chains (one per hook).
+var builtinChains = map[string]bool{"PREROUTING": true, "INPUT": true, "FORWARD": true, "OUTPUT": true, "POSTROUTING": true}
+
+// IsBuiltin reports whether chain is a built-in chain.
+func IsBuiltin(chain string) bool { return builtinChains[chain] }
+
+// ownerPrefixes attribute a chain to the component that creates it.
+var ownerPrefixes = []struct{ prefix, owner string }{
+	{"KUBE-", "kubernetes"}, {"OVN-KUBE-", "ovn-kubernetes"}, {"OPENSHIFT-", "openshift"},
+	{"DOCKER", "docker"}, {"CNI-", "cni"}, {"cali-", "calico"}, {"CILIUM_", "cilium"},
+	{"FLANNEL", "flannel"}, {"KUBE-ROUTER", "kube-router"}, {"LIBVIRT_", "libvirt"}, {"ts-", "tailscale"},
+	{"INPUT_direct", "firewalld"}, {"FORWARD_direct", "firewalld"}, {"OUTPUT_direct", "firewalld"},
+	{"PREROUTING_", "firewalld"}, {"POSTROUTING_", "firewalld"}, {"INPUT_ZONES", "firewalld"},
+	{"FORWARD_IN_ZONES", "firewalld"}, {"FORWARD_OUT_ZONES", "firewalld"}, {"IN_", "firewalld"},
+	{"FWD_", "firewalld"}, {"FWDI_", "firewalld"}, {"FWDO_", "firewalld"}, {"PRE_", "firewalld"}, {"POST_", "firewalld"},
+}
+
+// owner returns the component owning a chain by its name, "" for built-in
+// and admin chains. OPENSHIFT-ADMIN-OUTPUT-RULES and DOCKER-USER are the
+// chains those components leave to admins.
+func owner(chain string) string {
+	if chain == "OPENSHIFT-ADMIN-OUTPUT-RULES" || chain == "DOCKER-USER" {
+		return ""
+	}
+	for _, p := range ownerPrefixes {
+		if strings.HasPrefix(chain, p.prefix) {
+			return p.owner
+		}
+	}
+	return ""
+}
+
+// componentMarks are texts components put in the rules they add to built-in
+// chains: comments (kube-proxy "kubernetes service portals", Docker's bridge
+// names, CNI plugins' comments) and their interfaces.
+var componentMarks = regexp.MustCompile(`(?i)kubernetes|kube-proxy|kubelet|docker|\bcni\b|cni-|ovn|cali|cilium|flannel|k3s|rke2|openshift|` +
+	`-[io] (docker0|br-[0-9a-f]+|cni0|flannel\.|cali|cilium_|ovn-k8s|genev_sys|tun0|podman|virbr)`)
+
+// writer attributes a rule to a component: by its target chain, then by
+// its marks. "" means an admin (or unknown) rule.
+func writer(r Rule) string {
+	if o := owner(r.Target); o != "" {
+		return o
+	}
+	if m := componentMarks.FindString(r.Text); m != "" {
+		return strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(m, "-i "), "-o "))
+	}
+	return ""
+}
+
+// dockerOwnRule reports whether a rule in Docker's DOCKER chain has the
+// shape dockerd writes: every rule names a Docker bridge.
+func dockerOwnRule(r Rule) bool {
+	return regexp.MustCompile(`-[io] (docker0|br-[0-9a-f]+)`).MatchString(r.Text)
+}
+
+// ruleRef is "table/chain#index" for evidence.
+func ruleRef(r Rule) string { return fmt.Sprintf("%s/%s#%d", r.Table, r.Chain, r.Index) }

@@ -1,0 +1,69 @@
+package kubelet
+
+import (
+	"errors"
+	"strings"
+)
+
+// errUnterminated reports a quote left open.
+var errUnterminated = errors.New("unterminated quote")
+
+// SplitWords splits a command line into words like a POSIX shell (and
+// systemd's ExecStart=/Environment= parser, systemd.syntax(7)): whitespace
+// separates words, single quotes keep text literally, double quotes keep
+// whitespace and honour backslash escapes, a backslash outside quotes escapes
+// the next character. No variable or glob expansion happens here.
+func SplitWords(s string) ([]string, error) {
+	var (
+		words []string
+		cur   strings.Builder
+		in    bool // inside a word
+		quote rune
+	)
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case quote == '\'':
+			if r == '\'' {
+				quote = 0
+			} else {
+				cur.WriteRune(r)
+			}
+		case quote == '"':
+			switch {
+			case r == '"':
+				quote = 0
+			case r == '\\' && i+1 < len(rs):
+				i++
+				cur.WriteRune(rs[i])
+			default:
+				cur.WriteRune(r)
+			}
+		case r == '\'' || r == '"':
+			quote, in = r, true
+		case r == '\\' && i+1 < len(rs):
+			i++
+			if rs[i] != '\n' {
+				cur.WriteRune(rs[i])
+				in = true
+			}
+		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
+			if in {
+				words = append(words, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			cur.WriteRune(r)
+			in = true
+		}
+	}
+	if quote != 0 {
+		return nil, errUnterminated
+	}
+	if in {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}
