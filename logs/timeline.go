@@ -62,13 +62,19 @@ func (rd *Reader) ReadInput(ctx context.Context, in Input, tl *Timeline, emit fu
 	if err != nil {
 		return fmt.Errorf("open log %s: %w", in.Name, err)
 	}
-	defer rc.Close()
+	err = rd.readAll(in, rc, tl, emit)
+	if cerr := rc.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("read log %s: %w", in.Name, cerr)
+	}
+	return err
+}
+
+func (rd *Reader) readAll(in Input, rc io.Reader, tl *Timeline, emit func(Event)) error {
 	r, err := decompress(rc)
 	if err != nil {
 		return fmt.Errorf("read log %s: %w", in.Name, err)
 	}
-	st := rd.newStream(in, tl, emit)
-	if err := st.read(r); err != nil {
+	if err := rd.newStream(in, tl, emit).read(r); err != nil {
 		return fmt.Errorf("read log %s: %w", in.Name, err)
 	}
 	return nil
