@@ -22,7 +22,8 @@ var (
 	dockerBind   = regexp.MustCompile(`Bind for (\S+) failed: port is already allocated`)
 	dockerListen = regexp.MustCompile(`listen (tcp|udp|sctp)[46]? (\S+): bind: address already in use`)
 	dockerIPT    = regexp.MustCompile(`^/\S*/?(ip6?tables), \[(.*)\]$`)
-	dockerEP     = regexp.MustCompile(`(?:Programming|Revoking) external connectivity on endpoint (\S+) \(`)
+	dockerEP     = regexp.MustCompile(`^(?:Programming|Revoking) external connectivity on endpoint (\S+) \(`)
+	dockerFailEP = regexp.MustCompile(`external connectivity on endpoint (\S+) \(`)
 )
 
 func (d *dockerd) Source() Source { return SourceDockerd }
@@ -100,7 +101,7 @@ func (d *dockerd) failure(rec *Record, l logrusLine, emit func(Event)) error {
 	}
 	e := eventAt(rec, l.Time, !l.Time.IsZero(), SourceDockerd, ActionFail)
 	e.Proto, e.Port, e.Addr, e.Pod = proto, port, host, d.endpoint
-	if em := dockerEP.FindStringSubmatch(l.Msg); em != nil {
+	if em := dockerFailEP.FindStringSubmatch(l.Msg); em != nil {
 		e.Pod = em[1]
 	}
 	emit(e)

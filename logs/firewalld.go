@@ -162,6 +162,7 @@ func (f *firewalld) permanent(c fwCallLine, emit func(Event)) error {
 		if len(c.args) == 1 {
 			f.zones[c.object] = c.args[0]
 		}
+		f.specific[c.object] = false
 		f.flushObject(c.object, emit)
 		return nil
 	case "update", "update2", "setPorts", "setServices", "setForwardPorts", "setRichRules":

@@ -136,7 +136,8 @@ type journalEntry struct {
 	Hostname   string          `json:"_HOSTNAME"`
 }
 
-// frameJSON decodes one journalctl -o json object. MESSAGE is a string, or
+// frameJSON decodes one journalctl -o json object; an object with neither
+// MESSAGE nor __REALTIME_TIMESTAMP is a component's JSON line, kept whole. MESSAGE is a string, or
 // an array of byte values when it is not valid UTF-8 or has control
 // characters; __REALTIME_TIMESTAMP is microseconds since the epoch, as a
 // string.
@@ -144,6 +145,9 @@ func frameJSON(line []byte) (Record, error) {
 	var e journalEntry
 	if err := json.Unmarshal(line, &e); err != nil {
 		return Record{}, errTruncated
+	}
+	if e.Message == nil && e.Realtime == "" {
+		return Record{Text: line}, nil // a component's own JSON line (logrus JSONFormatter)
 	}
 	msg, err := journalMessage(e.Message)
 	if err != nil {
