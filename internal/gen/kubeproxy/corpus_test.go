@@ -273,3 +273,6 @@ func TestIPTablesSaveMatchesScaleCorpus(t *testing.T) {
 		t.Errorf("large cluster mode: got true, want false at %d endpoints", st.Endpoints)
 	}
 }
+
+// corpusServiceCIDRs is the capture's --service-cluster-ip-range.
+var corpusServiceCIDRs = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/16")}

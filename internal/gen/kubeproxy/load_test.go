@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -124,4 +125,30 @@ func TestRoundTrip(t *testing.T) {
 			compareListings(t, got, want)
 		})
 	})
+}
+
+// TestExamplesLoad checks that the real tools accept every file under examples/.
+func TestExamplesLoad(t *testing.T) {
+	files, err := filepath.Glob(examplesDir + "*")
+	if err != nil {
+		t.Fatalf("list examples: %v", err)
+	}
+	for _, f := range files {
+		var check []string
+		switch {
+		case strings.HasSuffix(f, ".iptables-save"):
+			check = []string{"iptables-nft-restore", "--test"}
+		case strings.HasSuffix(f, ".nft"):
+			check = []string{"nft", "-c", "-f", "-"}
+		default:
+			continue
+		}
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			in, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatalf("read example: %v", err)
+			}
+			withNetns(t, []string{check[0]}, func(run func([]byte, ...string) string) { run(in, check...) })
+		})
+	}
 }

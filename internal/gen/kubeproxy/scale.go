@@ -159,3 +159,24 @@ func addrAt(base netip.Addr, off int) netip.Addr {
 	v += uint32(off)
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
+
+// ScaleClusterIP returns n single-port ClusterIP Services (ns-NNN/svc-NNNNN, port http 80→8080/TCP) with m
+// endpoints each and nothing else: the shape of kube-proxy's number_generated_rules_test.go, for which iptables
+// mode writes 5 + 2·n + 3·n·m nat rules (10,000 × 10 → 320,005). Addresses as in Scale; no randomness.
+func ScaleClusterIP(n, m int) ([]Service, error) {
+	if n < 1 || n > maxScale || m < 0 {
+		return nil, fmt.Errorf("scale services: want 1-%d services and >= 0 endpoints, got %d and %d", maxScale, n, m)
+	}
+	sc := &scaler{nextEP: scalePodCIDR.Addr()}
+	out := make([]Service, 0, n)
+	for i := range n {
+		s := Service{Namespace: fmt.Sprintf("ns-%03d", i/20), Name: fmt.Sprintf("svc-%05d", i),
+			ClusterIP: addrAt(scaleServiceCIDR.Addr(), i+10),
+			Ports:     []Port{{Name: "http", Protocol: TCP, Port: 80, TargetPort: 8080}}}
+		for k := range m {
+			s.Endpoints = append(s.Endpoints, Endpoint{IP: sc.endpoint(), Local: k == 0})
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}

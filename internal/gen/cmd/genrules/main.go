@@ -3,8 +3,8 @@
 //	go run ./internal/gen/cmd/genrules -kind kube-proxy-iptables|kube-proxy-nft -services N -endpoints M -seed S -o FILE
 //
 // kube-proxy-iptables writes iptables-save text (-flavour nft|legacy), kube-proxy-nft writes table ip kube-proxy
-// as `nft list ruleset` prints it (loadable with `nft -f`). The Services come from kubeproxy.Scale and the node
-// from kubeproxy.ScaleNode. A one-line summary goes to stderr.
+// as `nft list ruleset` prints it (loadable with `nft -f`). The Services come from kubeproxy.Scale (or
+// ScaleClusterIP) and the node from kubeproxy.ScaleNode. A one-line summary goes to stderr.
 package main
 
 import (
@@ -26,10 +26,10 @@ func main() {
 
 // config is the parsed command line.
 type config struct {
-	kind, out, flavour, version, comments string
-	services, endpoints                   int
-	seed                                  uint64
-	noNFAcct                              bool
+	kind, out, flavour, version, comments, mix string
+	services, endpoints                        int
+	seed                                       uint64
+	noNFAcct                                   bool
 }
 
 func parse(args []string, stderr io.Writer) (config, error) {
@@ -44,6 +44,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.flavour, "flavour", "nft", "iptables-save flavour: nft (iptables-nft-save) or legacy (iptables-legacy-save)")
 	fs.StringVar(&c.version, "version", "1.34", "kube-proxy version for the nftables layout: 1.34 or 1.32")
 	fs.StringVar(&c.comments, "comments", "auto", "per-endpoint comments: auto (kube-proxy: none above 1000 endpoints), always, never")
+	fs.StringVar(&c.mix, "mix", "realistic", "Service mix: realistic (kubeproxy.Scale) or clusterip (kubeproxy.ScaleClusterIP, single-port ClusterIP only)")
 	fs.BoolVar(&c.noNFAcct, "no-nfacct", false, "leave out -m nfacct matches (needed to really load the dump: the nfacct objects kube-proxy creates are missing)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -82,6 +83,16 @@ func options(c config) (kubeproxy.Options, error) {
 	return o, nil
 }
 
+func services(c config) ([]kubeproxy.Service, error) {
+	switch c.mix {
+	case "realistic":
+		return kubeproxy.Scale(c.services, c.endpoints, c.seed)
+	case "clusterip":
+		return kubeproxy.ScaleClusterIP(c.services, c.endpoints)
+	}
+	return nil, fmt.Errorf("parse -mix: unknown %q", c.mix)
+}
+
 func run(args []string, stdout, stderr io.Writer) (err error) {
 	c, err := parse(args, stderr)
 	if err != nil {
@@ -91,7 +102,7 @@ func run(args []string, stdout, stderr io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	svcs, err := kubeproxy.Scale(c.services, c.endpoints, c.seed)
+	svcs, err := services(c)
 	if err != nil {
 		return err
 	}
