@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/exposure-audit/exposure/collect"
+	nf "github.com/exposure-audit/exposure/netfilter"
+	"github.com/exposure-audit/exposure/trace"
+)
+
+// ruleInputs are the flags that say which rulesets to load and what the
+// node looks like.
+type ruleInputs struct {
+	files      []string
+	localAddrs []string
+	assume     []string
+}
+
+func (r *ruleInputs) register(f *pflag.FlagSet) {
+	f.StringArrayVar(&r.files, "rules", nil, "ruleset file: iptables-save (either flavour), iptables -S, iptables -L -n -v, nft ruleset text or nft -j JSON; repeat for a node's several rulesets")
+	f.StringSliceVar(&r.localAddrs, "local-addrs", nil, "addresses of the node, comma-separated (127.0.0.0/8 and ::1 always are)")
+	f.StringArrayVar(&r.assume, "assume", nil, "state an assumption instead of forking: KEY=true|false (keys: limit, hashlimit, connlimit, recent, nth, mac, owner, set:NAME, unknown module names)")
+}
+
+// env builds the node environment from the flags.
+func (r *ruleInputs) env() (*nf.Env, error) {
+	env := nf.NewEnv()
+	for _, s := range r.localAddrs {
+		for _, part := range strings.Split(s, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			a, err := netip.ParseAddr(part)
+			if err != nil {
+				return nil, fmt.Errorf("--local-addrs: %q is not an IP address", part)
+			}
+			env.Local[a.Unmap()] = true
+		}
+	}
+	for _, s := range r.assume {
+		k, v, ok := strings.Cut(s, "=")
+		b, ok2 := map[string]bool{"true": true, "match": true, "false": false, "nomatch": false}[strings.ToLower(v)]
+		if !ok || !ok2 || k == "" {
+			return nil, fmt.Errorf("--assume %q: want KEY=true|false", s)
+		}
+		env.Assume[k] = b
+	}
+	return env, nil
+}
+
+// load reads and validates the rulesets.
+func (r *ruleInputs) load(a *app) (*nf.Ruleset, error) {
+	if len(r.files) == 0 {
+		return nil, usageError(fmt.Errorf("--rules FILE is required"))
+	}
+	rs, err := newLoader().LoadFiles(r.files...)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	for _, w := range rs.Warnings {
+		a.log.Warn("ruleset", "warning", w.String())
+	}
+	return rs, nil
+}
+
+func (r *ruleInputs) simulator(a *app) (*trace.Simulator, error) {
+	env, err := r.env()
+	if err != nil {
+		return nil, usageError(err)
+	}
+	rs, err := r.load(a)
+	if err != nil {
+		return nil, err
+	}
+	return trace.New(rs, env), nil
+}
+
+// newLoader returns the ruleset loader with every front-end this build has.
+func newLoader() collect.Loader { return collect.Loader{Nft: nftParser()} }

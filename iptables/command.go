@@ -1,0 +1,238 @@
+package iptables
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	nf "github.com/exposure-audit/exposure/netfilter"
+)
+
+// command handles a rule-syntax line: "[p:b] -A CHAIN ...", -I, -N, -P,
+// -X, -F, -Z (iptables-restore accepts them all inside a table; -S output
+// is made of -P, -N and -A lines).
+func (p *saveParser) command(s string, col int, line string) error {
+	var ctr nf.Counters
+	if s[0] == '[' {
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return p.errorf(col, line, "unterminated counters")
+		}
+		c, err := parseCounters(s[:end+1])
+		if err != nil {
+			return p.errorf(col, line, "%v", err)
+		}
+		ctr = c
+		rest := strings.TrimLeft(s[end+1:], " \t")
+		col += len(s) - len(rest)
+		s = rest
+	}
+	toks, err := tokenize(s)
+	if err != nil {
+		return p.errorf(col+len(s), line, "%v", err)
+	}
+	for i := range toks {
+		toks[i].col += col - 1
+	}
+	if len(toks) < 2 {
+		return p.errorf(col, line, "expected -A, -I, -N, -P, -X, -F or -Z with a chain")
+	}
+	if err := p.ensureTable(toks[0].s, toks[1].s, col, line); err != nil {
+		return err
+	}
+	return p.apply(toks, ctr, line)
+}
+
+// ensureTable makes sure a table is open: in -S input, a run of -P lines
+// starts a table, whose name follows from the built-in chains it lists.
+func (p *saveParser) ensureTable(op, chain string, col int, line string) error {
+	if !p.rulesMode && p.table == nil {
+		if p.rs.Tables != nil {
+			return p.errorf(col, line, "%s outside a table (missing *table line)", op)
+		}
+		p.rulesMode = true
+	}
+	if !p.rulesMode {
+		return nil
+	}
+	isP := op == "-P"
+	defer func() { p.lastWasP = isP }()
+	if p.table == nil || (isP && !p.lastWasP) {
+		name := p.o.Table
+		if name == "" {
+			name = guessTable(chain)
+		}
+		p.table = nil
+		return p.openTable(name, col, line)
+	}
+	if isP && !p.tableDef.HasHook(hookOf(chain)) {
+		// The -P run names a chain this table lacks: it is another table.
+		name := guessTable(chain)
+		if name != p.table.Name {
+			return p.retable(name, col, line)
+		}
+	}
+	return nil
+}
+
+func hookOf(chain string) nf.Hook {
+	h, ok := nf.HookByName(chain)
+	if !ok {
+		return nf.NumHooks
+	}
+	return h
+}
+
+// guessTable names the table whose built-in chains start a -S listing:
+// PREROUTING first means raw, mangle or nat, told apart later.
+func guessTable(firstChain string) string {
+	switch firstChain {
+	case "PREROUTING", "POSTROUTING":
+		return "nat"
+	}
+	return "filter"
+}
+
+// retable re-opens the current (still empty of rules) table under another
+// name, for -S listings whose -P lines show it is not the guessed one.
+func (p *saveParser) retable(name string, col int, line string) error {
+	old := p.table
+	p.removeTable(old)
+	for k, t := range p.tables {
+		if t == old {
+			delete(p.tables, k)
+		}
+	}
+	if err := p.openTable(name, col, line); err != nil {
+		return err
+	}
+	for _, c := range old.Chains {
+		pol := "-"
+		if c.Base != nil {
+			pol = c.Base.Policy.String()
+		}
+		if err := p.addChain(c.Name, pol, c.Counters, col, line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *saveParser) apply(toks []token, ctr nf.Counters, line string) error {
+	op, chain := toks[0].s, toks[1].s
+	switch op {
+	case "-A", "--append", "-I", "--insert":
+		return p.addRule(toks, ctr, line)
+	case "-N", "--new-chain", "--new":
+		return p.addChain(chain, "-", nf.Counters{}, toks[1].col, line)
+	case "-P", "--policy":
+		return p.setPolicy(toks, line)
+	case "-X", "--delete-chain":
+		if !p.table.RemoveChain(chain) {
+			return p.errorf(toks[1].col, line, "-X: no chain %q", chain)
+		}
+		return nil
+	case "-F", "--flush":
+		if c := p.table.Chain(chain); c != nil {
+			c.Rules = nil
+		}
+		return nil
+	case "-Z", "--zero":
+		return nil
+	}
+	return p.errorf(toks[0].col, line, "unsupported command %q", op)
+}
+
+func (p *saveParser) setPolicy(toks []token, line string) error {
+	if len(toks) < 3 {
+		return p.errorf(toks[0].col, line, "-P needs a chain and a policy")
+	}
+	chain := toks[1].s
+	if p.rulesMode {
+		if err := p.fixTableFor(chain, toks[1].col, line); err != nil {
+			return err
+		}
+	}
+	c := p.table.Chain(chain)
+	if c == nil {
+		return p.addChain(chain, toks[2].s, nf.Counters{}, toks[2].col, line)
+	}
+	if c.Base == nil {
+		return p.errorf(toks[1].col, line, "-P: %s is not a built-in chain", chain)
+	}
+	v, err := policyVerdict(toks[2].s)
+	if err != nil {
+		return p.errorf(toks[2].col, line, "%v", err)
+	}
+	c.Base.Policy = v
+	return nil
+}
+
+// fixTableFor widens the guessed table of a -S listing when its -P lines
+// show more built-in chains: PREROUTING+OUTPUT only is raw, all five is
+// mangle.
+func (p *saveParser) fixTableFor(chain string, col int, line string) error {
+	h := hookOf(chain)
+	if p.tableDef.HasHook(h) || p.o.Table != "" {
+		if p.table.Name == "nat" && h == nf.HookForward {
+			return p.retable("mangle", col, line)
+		}
+		return nil
+	}
+	switch {
+	case p.table.Name == "nat" && h == nf.HookForward:
+		return p.retable("mangle", col, line)
+	case p.table.Name == "filter" && (h == nf.HookPrerouting || h == nf.HookPostrouting):
+		return p.retable("mangle", col, line)
+	}
+	return p.errorf(col, line, "chain %s is not a built-in chain of table %s", chain, p.table.Name)
+}
+
+func (p *saveParser) addRule(toks []token, ctr nf.Counters, line string) error {
+	chainName := toks[1].s
+	c := p.table.Chain(chainName)
+	if c == nil {
+		return p.errorf(toks[1].col, line, "chain %q not declared in table %s", chainName, p.table.Name)
+	}
+	args, pos := toks[2:], 0
+	if op := toks[0].s; (op == "-I" || op == "--insert") && len(args) > 0 {
+		if n, err := strconv.Atoi(args[0].s); err == nil {
+			pos, args = n, args[1:]
+		} else {
+			pos = 1
+		}
+	}
+	rp := &ruleParser{fam: p.fam, toks: args, userChain: func(n string) bool { return p.table.Chain(n) != nil }}
+	if err := rp.parse(); err != nil {
+		var ce *colError
+		if errors.As(err, &ce) {
+			return p.errorf(ce.col, line, "%v", ce.err)
+		}
+		return p.errorf(toks[0].col, line, "%v", err)
+	}
+	if rp.counters.Known {
+		ctr = rp.counters
+	}
+	text := strings.TrimSpace(line)
+	for _, exprs := range rp.rules() {
+		r := &nf.Rule{Exprs: exprs, Text: text, Pos: nf.Pos{File: p.o.File, Line: p.line}, Counters: ctr, Comment: rp.comment, Target: targetLabel(rp)}
+		if pos > 0 {
+			c.InsertRule(pos, r)
+			pos++
+		} else {
+			c.AddRule(r)
+		}
+	}
+	return nil
+}
+
+func targetLabel(rp *ruleParser) string {
+	if rp.target == nil {
+		return ""
+	}
+	return rp.targetName
+}
+
+// ParseList reads `iptables -L -n -v` output. (Implemented in list.go.)
+var _ = fmt.Sprintf

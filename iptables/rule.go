@@ -1,0 +1,350 @@
+package iptables
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	nf "github.com/exposure-audit/exposure/netfilter"
+)
+
+// colError is an error at a column of the line being parsed.
+type colError struct {
+	col int
+	err error
+}
+
+func (e *colError) Error() string { return e.err.Error() }
+
+func errAt(col int, format string, args ...any) error {
+	return &colError{col: col, err: fmt.Errorf(format, args...)}
+}
+
+// command is one parsed line of rule syntax: -A/-I/-N/-P/-X/-F/-Z.
+type command struct {
+	op    string // "-A", "-I", "-N", "-P", "-X", "-F", "-Z", "-D"
+	chain string
+	pos   int // -I position
+	// For -P: the policy.
+	policy string
+	// For rules: the expressions, target name, comment, counters, and
+	// extra rules produced by comma-separated -s/-d lists.
+	rules    [][]nf.Expr
+	target   string
+	comment  string
+	counters nf.Counters
+	warnings []string
+}
+
+// ruleParser parses the arguments after "-A CHAIN".
+type ruleParser struct {
+	fam       nf.IPFamily
+	toks      []token
+	i         int
+	userChain func(string) bool
+
+	src, dst    []nf.Value
+	srcNeg      bool
+	dstNeg      bool
+	header      []nf.Expr
+	matches     []nf.Expr
+	target      nf.Expr
+	targetName  string
+	proto       uint8
+	protoNeg    bool
+	comment     string
+	counters    nf.Counters
+	curMod      string
+	curModCol   int
+	curOpts     []opt
+	sawImplicit bool
+}
+
+func (p *ruleParser) next() (token, bool) {
+	if p.i >= len(p.toks) {
+		return token{}, false
+	}
+	t := p.toks[p.i]
+	p.i++
+	return t, true
+}
+
+func (p *ruleParser) arg(opt token) (string, error) {
+	t, ok := p.next()
+	if !ok {
+		return "", errAt(opt.col, "option %s needs an argument", opt.s)
+	}
+	return t.s, nil
+}
+
+// parse reads all options of a rule.
+func (p *ruleParser) parse() error {
+	for p.i < len(p.toks) {
+		t, _ := p.next()
+		neg := false
+		if t.s == "!" {
+			neg = true
+			var ok bool
+			if t, ok = p.next(); !ok {
+				return errAt(t.col, "\"!\" at end of rule")
+			}
+		}
+		if err := p.option(t, neg); err != nil {
+			var ce *colError
+			if !errors.As(err, &ce) {
+				err = &colError{col: t.col, err: err}
+			}
+			return err
+		}
+	}
+	return p.flushModule()
+}
+
+func (p *ruleParser) option(t token, neg bool) error {
+	switch t.s {
+	case "-p", "--protocol", "--proto":
+		return p.protoOpt(t, neg)
+	case "-s", "--source", "--src", "-d", "--destination", "--dst":
+		return p.addrOpt(t, neg)
+	case "-i", "--in-interface", "-o", "--out-interface":
+		return p.ifaceOpt(t, neg)
+	case "-f", "--fragment":
+		// Simulated packets are never non-first fragments.
+		p.header = append(p.header, nf.Const(neg))
+		return nil
+	case "-m", "--match":
+		if neg {
+			return fmt.Errorf("\"!\" cannot precede -m")
+		}
+		if err := p.flushModule(); err != nil {
+			return err
+		}
+		a, err := p.arg(t)
+		p.curMod, p.curModCol = a, t.col
+		return err
+	case "-j", "--jump", "-g", "--goto":
+		return p.targetOpt(t)
+	case "-c", "--set-counters":
+		return p.countersOpt(t)
+	}
+	if !strings.HasPrefix(t.s, "--") {
+		return fmt.Errorf("unexpected argument %q", t.s)
+	}
+	return p.moduleOpt(t, neg)
+}
+
+func (p *ruleParser) protoOpt(t token, neg bool) error {
+	a, err := p.arg(t)
+	if err != nil {
+		return err
+	}
+	pr, err := parseProto(a)
+	if err != nil {
+		return err
+	}
+	p.proto, p.protoNeg = pr, neg
+	if pr != 0 || neg {
+		p.header = append(p.header, &nf.FieldMatch{Field: nf.FieldProto, Values: []nf.Value{nf.IntValue(uint64(pr))}, Neg: neg})
+	}
+	return nil
+}
+
+func (p *ruleParser) addrOpt(t token, neg bool) error {
+	a, err := p.arg(t)
+	if err != nil {
+		return err
+	}
+	var vals []nf.Value
+	for _, part := range strings.Split(a, ",") {
+		v, err := parseAddr(part, p.fam)
+		if err != nil {
+			return err
+		}
+		vals = append(vals, v)
+	}
+	if t.s == "-s" || t.s == "--source" || t.s == "--src" {
+		p.src, p.srcNeg = vals, neg
+	} else {
+		p.dst, p.dstNeg = vals, neg
+	}
+	return nil
+}
+
+func (p *ruleParser) ifaceOpt(t token, neg bool) error {
+	a, err := p.arg(t)
+	if err != nil {
+		return err
+	}
+	if len(a) > 15 {
+		return fmt.Errorf("interface name %q longer than IFNAMSIZ-1 (15)", a)
+	}
+	f := nf.FieldInIface
+	if t.s == "-o" || t.s == "--out-interface" {
+		f = nf.FieldOutIface
+	}
+	p.header = append(p.header, &nf.FieldMatch{Field: f, Values: []nf.Value{nf.IfaceValue(a)}, Neg: neg, AbsentMatches: true})
+	return nil
+}
+
+func (p *ruleParser) countersOpt(t token) error {
+	a, err := p.arg(t)
+	if err != nil {
+		return err
+	}
+	b, err := p.arg(t)
+	if err != nil {
+		return err
+	}
+	pk, err1 := parseUint(a, 64)
+	by, err2 := parseUint(b, 64)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("invalid counters %q %q", a, b)
+	}
+	p.counters = nf.Counters{Packets: pk, Bytes: by, Known: true}
+	return nil
+}
+
+// moduleOpt attaches an option to the current -m module, or to the
+// protocol's implicit module (-p tcp --dport 80 loads tcp).
+func (p *ruleParser) moduleOpt(t token, neg bool) error {
+	mod := p.curMod
+	if mod == "" || (knownModules[mod] != nil && !moduleKnows(mod, t.s)) {
+		implicit := nf.ProtoName(p.proto)
+		if implicit == "icmpv6" {
+			implicit = "icmp6"
+		}
+		if !moduleKnows(implicit, t.s) {
+			if mod == "" {
+				return fmt.Errorf("unknown option %s", t.s)
+			}
+			return fmt.Errorf("unknown option %s for -m %s", t.s, mod)
+		}
+		if err := p.flushModule(); err != nil {
+			return err
+		}
+		p.curMod, p.curModCol = implicit, t.col
+		mod = implicit
+	}
+	o := opt{name: t.s, neg: neg, col: t.col}
+	n := nargs(t.s, knownModules[mod] != nil)
+	if t.s == "--match-set" || (mod == "set" && t.s == "--set") {
+		n = 2
+	}
+	for k := 0; n < 0 && p.i < len(p.toks) && !isOptionStart(p.toks[p.i].s) || k < n; k++ {
+		a, err := p.arg(t)
+		if err != nil {
+			return err
+		}
+		if a == "!" && k == 0 && n > 0 {
+			// Old syntax: --dport ! 80.
+			o.neg = !o.neg
+			k--
+			continue
+		}
+		o.args = append(o.args, a)
+	}
+	p.curOpts = append(p.curOpts, o)
+	return nil
+}
+
+func (p *ruleParser) flushModule() error {
+	if p.curMod == "" {
+		return nil
+	}
+	b := &matchBuilder{fam: p.fam, proto: p.proto}
+	exprs, err := b.build(p.curMod, p.curOpts)
+	if err != nil {
+		return &colError{col: p.curModCol, err: fmt.Errorf("-m %s: %w", p.curMod, err)}
+	}
+	for _, e := range exprs {
+		if c, ok := e.(*nf.CommentMatch); ok && p.comment == "" {
+			p.comment = c.Text
+		}
+	}
+	p.matches = append(p.matches, exprs...)
+	p.curMod, p.curOpts = "", nil
+	return nil
+}
+
+func (p *ruleParser) targetOpt(t token) error {
+	if p.target != nil {
+		return fmt.Errorf("more than one target")
+	}
+	if err := p.flushModule(); err != nil {
+		return err
+	}
+	name, err := p.arg(t)
+	if err != nil {
+		return err
+	}
+	var opts []opt
+	for p.i < len(p.toks) && strings.HasPrefix(p.toks[p.i].s, "--") && !isBaseLong(p.toks[p.i].s) {
+		o := opt{name: p.toks[p.i].s, col: p.toks[p.i].col}
+		p.i++
+		n := nargs(o.name, true)
+		if o.name == "--log-prefix" || o.name == "--nflog-prefix" || o.name == "--comment" {
+			n = 1
+		}
+		for k := 0; (n < 0 && p.i < len(p.toks) && !isOptionStart(p.toks[p.i].s)) || k < n; k++ {
+			if p.i >= len(p.toks) {
+				return errAt(o.col, "option %s needs an argument", o.name)
+			}
+			o.args = append(o.args, p.toks[p.i].s)
+			p.i++
+		}
+		opts = append(opts, o)
+	}
+	isGoto := t.s == "-g" || t.s == "--goto"
+	e, err := buildTarget(name, opts, p.fam, isGoto, p.userChain)
+	if err != nil {
+		return fmt.Errorf("-j %s: %w", name, err)
+	}
+	p.target, p.targetName = e, name
+	return nil
+}
+
+func isBaseLong(s string) bool {
+	switch s {
+	case "--protocol", "--source", "--destination", "--in-interface", "--out-interface", "--match", "--jump", "--goto", "--fragment", "--set-counters":
+		return true
+	}
+	return false
+}
+
+// rules returns the rule bodies: one per combination of -s and -d list
+// entries, as iptables expands "-s a,b" into several rules.
+func (p *ruleParser) rules() [][]nf.Expr {
+	srcs := addrAlternatives(nf.FieldSrc, p.src, p.srcNeg)
+	dsts := addrAlternatives(nf.FieldDst, p.dst, p.dstNeg)
+	var out [][]nf.Expr
+	for _, s := range srcs {
+		for _, d := range dsts {
+			var exprs []nf.Expr
+			exprs = append(exprs, s...)
+			exprs = append(exprs, d...)
+			exprs = append(exprs, p.header...)
+			exprs = append(exprs, p.matches...)
+			if p.target != nil {
+				exprs = append(exprs, p.target)
+			}
+			out = append(out, exprs)
+		}
+	}
+	return out
+}
+
+func addrAlternatives(f nf.Field, vals []nf.Value, neg bool) [][]nf.Expr {
+	if len(vals) == 0 {
+		return [][]nf.Expr{nil}
+	}
+	var out [][]nf.Expr
+	for _, v := range vals {
+		if v.Bits == 0 && !neg {
+			// 0.0.0.0/0 matches everything: iptables drops it.
+			out = append(out, nil)
+			continue
+		}
+		out = append(out, []nf.Expr{&nf.FieldMatch{Field: f, Values: []nf.Value{v}, Neg: neg}})
+	}
+	return out
+}

@@ -1,0 +1,142 @@
+package netfilter
+
+import "net/netip"
+
+// Env is what the simulator knows about the node besides its rules: its
+// addresses and interfaces, ipset contents, and assumptions the user
+// stated for matches whose result depends on state the tool cannot see.
+// An Env is read-only during evaluation.
+type Env struct {
+	// Local addresses of the node. 127.0.0.0/8 and ::1 are always local.
+	Local map[netip.Addr]bool
+	// Ifaces describes interfaces (for REDIRECT, MASQUERADE, addrtype
+	// --limit-iface, subnet broadcasts).
+	Ifaces []Iface
+	// IPSets holds ipset contents by name, when known.
+	IPSets map[string]*Set
+	// Assume maps an assumption key (see AssumptionKey) to the result the
+	// user asserts for every such match.
+	Assume map[string]bool
+	// Forwarding is false when the node does not forward (ip_forward=0);
+	// the zero Env forwards, as Kubernetes nodes do.
+	NoForwarding bool
+}
+
+// Iface is one network interface of the node.
+type Iface struct {
+	Name  string
+	Addrs []netip.Prefix
+	MAC   string
+}
+
+// NewEnv returns an Env with the given local addresses.
+func NewEnv(local ...netip.Addr) *Env {
+	e := &Env{Local: map[netip.Addr]bool{}, IPSets: map[string]*Set{}, Assume: map[string]bool{}}
+	for _, a := range local {
+		e.Local[a.Unmap()] = true
+	}
+	return e
+}
+
+// IsLocal reports whether a is an address of the node (a RTN_LOCAL route
+// in the kernel's local table: its addresses and all of 127.0.0.0/8).
+func (e *Env) IsLocal(a netip.Addr) bool {
+	if a.Is4() && a.As4()[0] == 127 {
+		return true
+	}
+	if a == netip.IPv6Loopback() {
+		return true
+	}
+	return e != nil && e.Local[a]
+}
+
+// AddrType returns the routing type of an address as xt_addrtype and nft's
+// `fib daddr type` compute it from the local routing table
+// (inet_dev_addr_type): 0.0.0.0 and 255.255.255.255 are BROADCAST,
+// 224.0.0.0/4 and ff00::/8 MULTICAST, local addresses LOCAL, subnet
+// broadcast addresses BROADCAST, everything else UNICAST.
+func (e *Env) AddrType(a netip.Addr) AddrType {
+	switch {
+	case a.Is4() && (a == netip.IPv4Unspecified() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255})):
+		return AddrTypeBroadcast
+	case a.IsMulticast():
+		return AddrTypeMulticast
+	case e.IsLocal(a):
+		return AddrTypeLocal
+	case a.Is4() && e.isSubnetBroadcast(a):
+		return AddrTypeBroadcast
+	}
+	return AddrTypeUnicast
+}
+
+func (e *Env) isSubnetBroadcast(a netip.Addr) bool {
+	if e == nil {
+		return false
+	}
+	for _, ifc := range e.Ifaces {
+		for _, p := range ifc.Addrs {
+			if p.Addr().Is4() && p.Bits() < 31 && LastAddr(p) == a {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Iface returns the interface with the given name.
+func (e *Env) Iface(name string) (Iface, bool) {
+	if e != nil {
+		for _, i := range e.Ifaces {
+			if i.Name == name {
+				return i, true
+			}
+		}
+	}
+	return Iface{}, false
+}
+
+// PrimaryAddr returns the first address of family f on interface name, as
+// REDIRECT and MASQUERADE pick it (the interface's primary address).
+func (e *Env) PrimaryAddr(name string, f IPFamily) (netip.Addr, bool) {
+	ifc, ok := e.Iface(name)
+	if !ok {
+		return netip.Addr{}, false
+	}
+	for _, p := range ifc.Addrs {
+		if p.Addr().Is4() == (f == IPv4) {
+			return p.Addr(), true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// Assumed returns the user's assumption for key, if any.
+func (e *Env) Assumed(key string) (bool, bool) {
+	if e == nil {
+		return false, false
+	}
+	v, ok := e.Assume[key]
+	return v, ok
+}
+
+// addrOn reports whether a is an address of interface dev (loopback
+// addresses belong to lo). Without interface data, every local address is
+// taken to be on every interface.
+func (e *Env) addrOn(dev string, a netip.Addr) bool {
+	if a.IsLoopback() {
+		return dev == "lo"
+	}
+	if e == nil || len(e.Ifaces) == 0 {
+		return true
+	}
+	ifc, ok := e.Iface(dev)
+	if !ok {
+		return false
+	}
+	for _, p := range ifc.Addrs {
+		if p.Addr() == a {
+			return true
+		}
+	}
+	return false
+}

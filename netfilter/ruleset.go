@@ -1,0 +1,208 @@
+package netfilter
+
+import "fmt"
+
+// Pos is where a piece of the model came from.
+type Pos struct {
+	File string
+	Line int
+}
+
+func (p Pos) String() string {
+	if p.File == "" {
+		return fmt.Sprintf("line %d", p.Line)
+	}
+	return fmt.Sprintf("%s:%d", p.File, p.Line)
+}
+
+// Counters are packet and byte counters as a dump recorded them.
+type Counters struct {
+	Packets, Bytes uint64
+	// Known is false when the dump carried no counters.
+	Known bool
+}
+
+// Ruleset is everything a node's kernel runs: the tables of every backend
+// and family. The kernel runs all of them; the simulator orders their base
+// chains per hook by priority.
+type Ruleset struct {
+	Tables []*Table
+	// Warnings collected at parse and validation time (unknown matches,
+	// lossy formats, refused targets): the answer is uncertain there.
+	Warnings []Warning
+}
+
+// Warning is a non-fatal problem found while loading a ruleset.
+type Warning struct {
+	Pos     Pos
+	Message string
+}
+
+func (w Warning) String() string { return w.Pos.String() + ": " + w.Message }
+
+// Table is one netfilter table: an iptables table (legacy or iptables-nft)
+// or an nftables table.
+type Table struct {
+	Family  Family
+	Name    string
+	Backend Backend
+	// Chains in listing order.
+	Chains []*Chain
+	// Sets are the table's named sets and maps (nftables) by name.
+	Sets map[string]*Set
+	// Seq orders table registration across the whole ruleset (load order),
+	// which breaks priority ties on a hook: the kernel runs the base chain
+	// registered last first (nf_hook_entries_grow inserts before equal
+	// priorities).
+	Seq int
+	Pos Pos
+	// Flags: nft table flags such as "dormant" (a dormant table's chains
+	// are unregistered from their hooks).
+	Dormant bool
+
+	chainByName map[string]*Chain
+}
+
+// NewTable returns an empty table.
+func NewTable(f Family, name string, b Backend) *Table {
+	return &Table{Family: f, Name: name, Backend: b, Sets: map[string]*Set{}, chainByName: map[string]*Chain{}}
+}
+
+// Chain returns the chain with the given name, or nil.
+func (t *Table) Chain(name string) *Chain { return t.chainByName[name] }
+
+// AddChain appends a chain; it returns the existing chain of that name if
+// there is one.
+func (t *Table) AddChain(c *Chain) *Chain {
+	if old := t.chainByName[c.Name]; old != nil {
+		return old
+	}
+	c.Table = t
+	t.Chains = append(t.Chains, c)
+	t.chainByName[c.Name] = c
+	return c
+}
+
+// RemoveChain deletes a chain by name (iptables -X).
+func (t *Table) RemoveChain(name string) bool {
+	c := t.chainByName[name]
+	if c == nil {
+		return false
+	}
+	delete(t.chainByName, name)
+	for i, x := range t.Chains {
+		if x == c {
+			t.Chains = append(t.Chains[:i], t.Chains[i+1:]...)
+			break
+		}
+	}
+	return true
+}
+
+// IsIptables reports whether the table is an iptables table (either
+// backend), whose chain names and built-in chains follow iptables rules.
+func (t *Table) IsIptables() bool { return t.Backend != BackendNft }
+
+// String names the table as nft does: "ip filter".
+func (t *Table) String() string { return string(t.Family) + " " + t.Name }
+
+// Chain is a base or regular chain.
+type Chain struct {
+	Table *Table
+	Name  string
+	// Base is nil for a regular (user-defined) chain.
+	Base  *BaseChain
+	Rules []*Rule
+	// Policy counters of a built-in chain ([p:b] on its ":CHAIN" line).
+	Counters Counters
+	Pos      Pos
+	// Index is filled by Validate for the simulator (see ChainIndex).
+	Index *ChainIndex
+}
+
+// BaseChain says where a chain is attached to a hook.
+type BaseChain struct {
+	Type     ChainType
+	Hook     Hook
+	Priority int
+	// Policy is the verdict when the chain's rules are exhausted: Accept or
+	// Drop (iptables -P; nft `policy`).
+	Policy VerdictKind
+	// Device for netdev/ingress chains.
+	Device string
+}
+
+// AddRule appends a rule and numbers it.
+func (c *Chain) AddRule(r *Rule) {
+	r.Chain = c
+	c.Rules = append(c.Rules, r)
+	r.Index = len(c.Rules)
+}
+
+// InsertRule inserts a rule at 1-based position pos (iptables -I) and
+// renumbers.
+func (c *Chain) InsertRule(pos int, r *Rule) {
+	if pos < 1 || pos > len(c.Rules)+1 {
+		pos = 1
+	}
+	r.Chain = c
+	c.Rules = append(c.Rules, nil)
+	copy(c.Rules[pos:], c.Rules[pos-1:])
+	c.Rules[pos-1] = r
+	for i, x := range c.Rules {
+		x.Index = i + 1
+	}
+}
+
+// Rule is one rule: expressions evaluated left to right.
+type Rule struct {
+	Chain *Chain
+	// Index is the 1-based position in the chain (as --line-numbers and
+	// nft's listing order give it).
+	Index int
+	Exprs []Expr
+	// Text is the rule as the input spelled it.
+	Text string
+	Pos  Pos
+	// Counters recorded in the dump ([p:b] prefix, or nft counter).
+	Counters Counters
+	// Comment from -m comment or nft `comment`.
+	Comment string
+	// Target names what the rule does when it matches, for paths and
+	// attribution: the -j/-g target of an iptables rule, or the last
+	// statement/verdict of an nft rule.
+	Target string
+	// Handle is the nft rule handle (0 for iptables).
+	Handle uint64
+}
+
+// Set is a named nftables set or map, or an ipset given to the simulator.
+type Set struct {
+	Name string
+	// KeyTypes are the element key types (several for concatenations).
+	KeyTypes []string
+	// DataType is the map's value type ("verdict" for a verdict map; ""
+	// for a plain set).
+	DataType string
+	Flags    []string
+	Elements []SetElement
+	Pos      Pos
+	// index is built lazily for exact-key lookups.
+	index map[string][]int
+}
+
+// SetElement is one element: a key (one Value per concatenated field,
+// each possibly a range or prefix) and, for maps, the data.
+type SetElement struct {
+	Key  []Value
+	Data *MapData
+	// Comment on the element (kube-proxy nft mode names Services here).
+	Comment string
+}
+
+// MapData is the value of a map element: a verdict (vmap), or a value such
+// as a NAT address and port.
+type MapData struct {
+	Verdict *Verdict
+	Values  []Value
+}

@@ -1,0 +1,386 @@
+package trace
+
+import (
+	"fmt"
+	"sort"
+
+	nf "github.com/exposure-audit/exposure/netfilter"
+)
+
+// frame is one chain on the traversal stack.
+type frame struct {
+	chain *nf.Chain
+	// next is the 0-based index of the next rule to consider.
+	next int
+	// cands are the rules that may match (indexed chains), valid for key.
+	cands []int32
+	key   [18]byte
+	keyed bool
+}
+
+// walker is one possible history of the packet. Forks copy it.
+type walker struct {
+	sim         *Simulator
+	pkt         nf.Packet
+	prob        float64
+	assumptions []string
+	path        []Step
+	hook        nf.Hook
+	entry       int
+	natIdx      int
+	inNAT       bool
+	stack       []frame
+	// resume: evaluate the current rule from expression resumeExpr, with
+	// override in place of that expression (a fork's branch).
+	resumeExpr int
+	override   nf.Expr
+	local      bool
+	looped     bool
+	done       *Outcome
+}
+
+func (w *walker) clone() *walker {
+	c := *w
+	c.assumptions = append([]string(nil), w.assumptions...)
+	c.path = append(make([]Step, 0, len(w.path)+4), w.path...)
+	c.stack = make([]frame, len(w.stack))
+	copy(c.stack, w.stack)
+	return &c
+}
+
+func (w *walker) entries() []entry {
+	return w.sim.plan.hooks[famIndex(w.pkt.Family)][w.hook]
+}
+
+// run advances the walker until it finishes (w.done set) or forks (the
+// returned walkers replace it).
+func (w *walker) run() []*walker {
+	for w.done == nil {
+		if len(w.stack) == 0 {
+			w.enterNext()
+			continue
+		}
+		if forks := w.step(); forks != nil {
+			return forks
+		}
+	}
+	return nil
+}
+
+// enterNext starts the next function registered on the hook.
+func (w *walker) enterNext() {
+	es := w.entries()
+	if w.entry >= len(es) {
+		w.hookDone()
+		return
+	}
+	e := es[w.entry]
+	switch e.kind {
+	case entryConntrack:
+		attachConntrack(&w.pkt, w.sim.state)
+		w.entry++
+	case entryNAT:
+		if !w.natApplies() {
+			w.entry++
+			return
+		}
+		if w.natIdx >= len(e.nat) {
+			w.nullBinding()
+			w.entry, w.natIdx = w.entry+1, 0
+			return
+		}
+		w.inNAT = true
+		w.push(e.nat[w.natIdx])
+	default:
+		w.inNAT = false
+		w.push(e.chain)
+	}
+}
+
+// natApplies: nf_nat_inet_fn consults the nat chains only for a new,
+// tracked flow whose NAT of this direction is not yet decided.
+func (w *walker) natApplies() bool {
+	ct := &w.pkt.CT
+	if !ct.Attached || ct.Notrack || ct.State != nf.CTNew {
+		return false
+	}
+	if dstManip(w.hook) {
+		return !ct.DNATInit
+	}
+	return !ct.SNATInit
+}
+
+func dstManip(h nf.Hook) bool { return h == nf.HookPrerouting || h == nf.HookOutput }
+
+// nullBinding: no nat chain set up a mapping; the kernel records a null
+// binding so later packets skip the nat chains (nf_nat_alloc_null_binding).
+func (w *walker) nullBinding() {
+	if dstManip(w.hook) {
+		w.pkt.CT.DNATInit = true
+	} else {
+		w.pkt.CT.SNATInit = true
+	}
+}
+
+func (w *walker) push(c *nf.Chain) {
+	w.stack = append(w.stack, frame{chain: c})
+}
+
+// candidate returns the next rule of the top frame to evaluate, or -1.
+func (w *walker) candidate(f *frame) int {
+	ix := f.chain.Index
+	if ix == nil {
+		if f.next < len(f.chain.Rules) {
+			return f.next
+		}
+		return -1
+	}
+	key := indexKey(ix, &w.pkt)
+	if !f.keyed || key != f.key {
+		f.cands = ix.Candidates(&w.pkt, nil)
+		f.key, f.keyed = key, true
+	}
+	i := sort.Search(len(f.cands), func(i int) bool { return int(f.cands[i]) >= f.next })
+	if i < len(f.cands) {
+		return int(f.cands[i])
+	}
+	return -1
+}
+
+func indexKey(ix *nf.ChainIndex, p *nf.Packet) [18]byte {
+	var k [18]byte
+	a := p.Dst.As16()
+	copy(k[:16], a[:])
+	k[16], k[17] = byte(p.DPort>>8), byte(p.DPort)
+	if ix.Field == nf.FieldDst {
+		k[16], k[17] = 0, 0
+	}
+	return k
+}
+
+// step evaluates one rule of the top frame (or ends the chain).
+func (w *walker) step() []*walker {
+	f := &w.stack[len(w.stack)-1]
+	ri := w.candidate(f)
+	if ri < 0 {
+		w.chainEnd()
+		return nil
+	}
+	r := f.chain.Rules[ri]
+	ctx := nf.Ctx{Pkt: &w.pkt, Hook: w.hook, Table: f.chain.Table, Env: w.sim.env}
+	for j := w.resumeExpr; j < len(r.Exprs); j++ {
+		e := r.Exprs[j]
+		if j == w.resumeExpr && w.override != nil {
+			e = w.override
+		}
+		o := e.Eval(&ctx)
+		if o.Assumption != "" {
+			w.assume(o.Assumption)
+		}
+		switch o.Kind {
+		case nf.OutNoMatch:
+			w.resumeExpr, w.override = 0, nil
+			f.next = ri + 1
+			return nil
+		case nf.OutFork:
+			return w.fork(j, o.Branches)
+		case nf.OutVerdict:
+			w.resumeExpr, w.override = 0, nil
+			w.record(r, o.Verdict)
+			f.next = ri + 1
+			w.apply(o.Verdict)
+			return nil
+		}
+	}
+	w.resumeExpr, w.override = 0, nil
+	w.record(r, nf.Verdict{})
+	f.next = ri + 1
+	return nil
+}
+
+func (w *walker) fork(j int, bs []nf.Branch) []*walker {
+	out := make([]*walker, 0, len(bs))
+	for _, b := range bs {
+		c := w.clone()
+		c.resumeExpr, c.override = j, b.Then
+		switch {
+		case b.Assumption == "":
+			c.prob *= b.Prob
+		case b.Prob > 0:
+			c.prob *= b.Prob
+			c.assume(b.Assumption)
+		default:
+			c.assume(b.Assumption)
+		}
+		if c.prob > 0 || b.Assumption != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (w *walker) assume(a string) {
+	for _, x := range w.assumptions {
+		if x == a {
+			return
+		}
+	}
+	w.assumptions = append(w.assumptions, a)
+}
+
+// record adds a matched rule to the path.
+func (w *walker) record(r *nf.Rule, v nf.Verdict) {
+	t := r.Chain.Table
+	target := r.Target
+	if target == "" && v.Kind != nf.VerdictNone {
+		target = v.String()
+		if v.Kind == nf.VerdictJump || v.Kind == nf.VerdictGoto {
+			target = v.Chain
+		}
+	}
+	w.path = append(w.path, Step{Family: string(t.Family), Table: t.Name, Chain: r.Chain.Name, Rule: r.Index,
+		Target: target, Line: r.Pos.Line, File: r.Pos.File, Hook: w.hook.String(), Backend: string(t.Backend),
+		Handle: r.Handle, Text: r.Text})
+}
+
+// apply carries out a rule's verdict.
+func (w *walker) apply(v nf.Verdict) {
+	switch v.Kind {
+	case nf.VerdictJump:
+		w.push(v.Target)
+	case nf.VerdictGoto:
+		w.stack[len(w.stack)-1] = frame{chain: v.Target}
+	case nf.VerdictReturn:
+		w.chainEnd()
+	case nf.VerdictNone, nf.VerdictContinue:
+	default:
+		w.stack = w.stack[:0]
+		w.baseVerdict(v)
+	}
+}
+
+// chainEnd returns from the top chain (RETURN or falling off its end); at
+// a base chain the policy applies.
+func (w *walker) chainEnd() {
+	if len(w.stack) > 1 {
+		w.stack = w.stack[:len(w.stack)-1]
+		return
+	}
+	c := w.stack[0].chain
+	w.stack = w.stack[:0]
+	pol := nf.Verdict{Kind: c.Base.Policy}
+	t := c.Table
+	w.path = append(w.path, Step{Family: string(t.Family), Table: t.Name, Chain: c.Name, Policy: true,
+		Target: pol.Kind.String(), Line: c.Pos.Line, File: c.Pos.File, Hook: w.hook.String(), Backend: string(t.Backend)})
+	w.baseVerdict(pol)
+}
+
+// baseVerdict handles the verdict a base chain ended with: accept moves to
+// the next function on the hook; drop, reject, queue and stolen end the
+// packet.
+func (w *walker) baseVerdict(v nf.Verdict) {
+	if v.Kind != nf.VerdictAccept {
+		w.finish(v, DeliveredNone)
+		return
+	}
+	if !w.inNAT {
+		w.entry++
+		return
+	}
+	if w.natDecided() {
+		w.entry, w.natIdx, w.inNAT = w.entry+1, 0, false
+		return
+	}
+	w.natIdx++
+	w.inNAT = false
+}
+
+func (w *walker) natDecided() bool {
+	if dstManip(w.hook) {
+		return w.pkt.CT.DNATInit
+	}
+	return w.pkt.CT.SNATInit
+}
+
+// hookDone moves the packet on once every function of the hook accepted.
+func (w *walker) hookDone() {
+	w.entry, w.natIdx = 0, 0
+	switch w.hook {
+	case nf.HookPrerouting:
+		w.route()
+	case nf.HookInput:
+		w.finish(nf.Verdict{Kind: nf.VerdictAccept}, DeliveredLocal)
+	case nf.HookForward:
+		w.hook = nf.HookPostrouting
+	case nf.HookOutput:
+		w.hook = nf.HookPostrouting
+	case nf.HookPostrouting:
+		w.leave()
+	default:
+		w.finish(nf.Verdict{Kind: nf.VerdictAccept}, DeliveredNone)
+	}
+}
+
+// route is the input routing decision, taken after PREROUTING with the
+// destination DNAT may have rewritten.
+func (w *walker) route() {
+	p := &w.pkt
+	env := w.sim.env
+	if w.looped || env.IsLocal(p.Dst) || env.AddrType(p.Dst)&(nf.AddrTypeBroadcast|nf.AddrTypeMulticast) != 0 {
+		w.hook = nf.HookInput
+		return
+	}
+	if env != nil && env.NoForwarding {
+		w.assume("the node does not forward (ip_forward=0)")
+		w.finish(nf.Verdict{Kind: nf.VerdictDrop}, DeliveredNone)
+		return
+	}
+	if p.TTL <= 1 {
+		// ip_forward drops it before the FORWARD hook and sends ICMP time
+		// exceeded.
+		w.assume(fmt.Sprintf("TTL %d: dropped by ip_forward before FORWARD (ICMP time exceeded)", p.TTL))
+		w.finish(nf.Verdict{Kind: nf.VerdictDrop}, DeliveredNone)
+		return
+	}
+	p.TTL--
+	if p.OutIface == "" {
+		w.assume("output interface not given (--out-iface): -o tests see no interface")
+	}
+	w.hook = nf.HookForward
+}
+
+// leave is what follows POSTROUTING: the packet goes out, or a locally
+// generated packet to a local address loops back through lo.
+func (w *walker) leave() {
+	if w.local && !w.looped && w.sim.env.IsLocal(w.pkt.Dst) {
+		w.looped = true
+		w.pkt.InIface, w.pkt.OutIface = "lo", ""
+		w.hook = nf.HookPrerouting
+		return
+	}
+	d := DeliveredForward
+	if w.local {
+		d = DeliveredOut
+	}
+	w.finish(nf.Verdict{Kind: nf.VerdictAccept}, d)
+}
+
+func (w *walker) finish(v nf.Verdict, delivered string) {
+	p := &w.pkt
+	o := &Outcome{Probability: w.prob, Verdict: v.Kind.String(), Delivered: delivered,
+		Final:    Endpoint{Dst: p.Dst.String(), DPort: p.DPort, Src: p.Src.String(), SPort: p.SPort},
+		OutIface: p.OutIface, Path: w.path, Assumptions: w.assumptions, Packet: *p}
+	if v.Kind == nf.VerdictReject {
+		o.RejectWith = v.RejectWith
+	}
+	if v.Kind == nf.VerdictQueue {
+		o.Assumptions = append(o.Assumptions, fmt.Sprintf("queued to userspace (queue %d): its fate depends on the program reading it", v.QueueNum))
+	}
+	if o.Path == nil {
+		o.Path = []Step{}
+	}
+	if o.Assumptions == nil {
+		o.Assumptions = []string{}
+	}
+	w.done = o
+}
