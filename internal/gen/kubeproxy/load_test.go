@@ -3,6 +3,7 @@ package kubeproxy
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,6 +150,43 @@ func TestExamplesLoad(t *testing.T) {
 				t.Fatalf("read example: %v", err)
 			}
 			withNetns(t, []string{check[0]}, func(run func([]byte, ...string) string) { run(in, check...) })
+		})
+	}
+}
+
+// v6Services is a small dual-stack-style IPv6 Service set (ULA service range, documentation endpoints).
+func v6Services() []Service {
+	ep := func(s string, local bool) Endpoint { return Endpoint{IP: netip.MustParseAddr(s), Local: local} }
+	return []Service{
+		{Namespace: "v6", Name: "web", Type: NodePort, ClusterIP: netip.MustParseAddr("fd00:10::10"),
+			Ports:     []Port{{Name: "http", Protocol: TCP, Port: 80, TargetPort: 8080, NodePort: 30180}},
+			Endpoints: []Endpoint{ep("2001:db8:1::11", true), ep("2001:db8:1::12", false)}},
+		{Namespace: "v6", Name: "lb", Type: LoadBalancer, ClusterIP: netip.MustParseAddr("fd00:10::20"),
+			LoadBalancerIPs:          []netip.Addr{netip.MustParseAddr("2001:db8:ff::20")},
+			LoadBalancerSourceRanges: []netip.Prefix{netip.MustParsePrefix("2001:db8:aa::/48")},
+			ExternalTrafficPolicy:    PolicyLocal, HealthCheckNodePort: 30190, SessionAffinity: true,
+			Ports:     []Port{{Name: "https", Protocol: TCP, Port: 443, TargetPort: 8443, NodePort: 30143}},
+			Endpoints: []Endpoint{ep("2001:db8:1::11", true), ep("2001:db8:1::13", false)}},
+		{Namespace: "v6", Name: "none", ClusterIP: netip.MustParseAddr("fd00:10::30"),
+			Ports: []Port{{Protocol: UDP, Port: 53, TargetPort: 53}}},
+	}
+}
+
+// TestIP6TablesLoad feeds IPv6 output to ip6tables-legacy-restore and ip6tables-nft-restore --test.
+func TestIP6TablesLoad(t *testing.T) {
+	node := Node{IPs: []netip.Addr{netip.MustParseAddr("2001:db8:aa::2")}, ClusterCIDR: netip.MustParsePrefix("2001:db8:1::/64"), Kubelet: true}
+	for _, tool := range []string{"ip6tables-legacy-restore", "ip6tables-nft-restore"} {
+		t.Run(tool, func(t *testing.T) {
+			var buf bytes.Buffer
+			if _, err := IP6TablesSave(&buf, node, v6Services(), Options{}); err != nil {
+				t.Fatalf("generate: %v", err)
+			}
+			for _, want := range []string{"-j DNAT --to-destination [2001:db8:1::11]:8443", "--reject-with icmp6-port-unreachable", "! -d ::1/128"} {
+				if !strings.Contains(buf.String(), want) {
+					t.Errorf("output lacks %q", want)
+				}
+			}
+			withNetns(t, []string{tool}, func(run func([]byte, ...string) string) { run(buf.Bytes(), tool, "--test") })
 		})
 	}
 }
