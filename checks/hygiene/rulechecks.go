@@ -134,8 +134,9 @@ func adminRules(s Snapshot) checks.Result {
 	r := rulesResult("admin-rules", "Admin rules sit in the chains reserved for them", checks.Low)
 	var found []Rule
 	for _, t := range s.Tables {
+		fw := hasOwner(t, "firewalld")
 		for _, rule := range t.Rules {
-			if misplaced(rule) {
+			if misplaced(rule, fw) {
 				found = append(found, rule)
 			}
 		}
@@ -159,10 +160,10 @@ func adminRules(s Snapshot) checks.Result {
 
 // misplaced reports an admin rule in a built-in chain, or a rule in DOCKER
 // that does not have dockerd's shape.
-func misplaced(r Rule) bool {
+func misplaced(r Rule, firewalld bool) bool {
 	switch {
 	case IsBuiltin(r.Chain):
-		return writer(r) == ""
+		return writer(r, firewalld) == ""
 	case r.Chain == "DOCKER":
 		return !dockerOwnRule(r)
 	}
@@ -190,4 +191,14 @@ func describeRules(rs []Rule) string {
 		parts = append(parts, ruleRef(r)+": "+r.Text)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// hasOwner reports whether table t has a chain owned by component o.
+func hasOwner(t Table, o string) bool {
+	for _, c := range t.Chains {
+		if owner(c) == o {
+			return true
+		}
+	}
+	return false
 }

@@ -96,9 +96,10 @@ var ownerPrefixes = []struct{ prefix, owner string }{
 	{"KUBE-", "kubernetes"}, {"OVN-KUBE-", "ovn-kubernetes"}, {"OPENSHIFT-", "openshift"},
 	{"DOCKER", "docker"}, {"CNI-", "cni"}, {"cali-", "calico"}, {"CILIUM_", "cilium"},
 	{"FLANNEL", "flannel"}, {"KUBE-ROUTER", "kube-router"}, {"LIBVIRT_", "libvirt"}, {"ts-", "tailscale"},
-	{"INPUT_direct", "firewalld"}, {"FORWARD_direct", "firewalld"}, {"OUTPUT_direct", "firewalld"},
-	{"PREROUTING_", "firewalld"}, {"POSTROUTING_", "firewalld"}, {"INPUT_ZONES", "firewalld"},
-	{"FORWARD_IN_ZONES", "firewalld"}, {"FORWARD_OUT_ZONES", "firewalld"}, {"IN_", "firewalld"},
+	// firewalld's iptables backend: INPUT_direct, PREROUTING_ZONES,
+	// OUTPUT_POLICIES_pre, IN_public_allow, FWD_…, PRE_…, POST_….
+	{"INPUT_", "firewalld"}, {"FORWARD_", "firewalld"}, {"OUTPUT_", "firewalld"},
+	{"PREROUTING_", "firewalld"}, {"POSTROUTING_", "firewalld"}, {"IN_", "firewalld"}, {"OUT_", "firewalld"},
 	{"FWD_", "firewalld"}, {"FWDI_", "firewalld"}, {"FWDO_", "firewalld"}, {"PRE_", "firewalld"}, {"POST_", "firewalld"},
 }
 
@@ -123,22 +124,45 @@ func owner(chain string) string {
 var componentMarks = regexp.MustCompile(`(?i)kubernetes|kube-proxy|kubelet|docker|\bcni\b|cni-|ovn|cali|cilium|flannel|k3s|rke2|openshift|` +
 	`-[io] (docker0|br-[0-9a-f]+|cni0|flannel\.|cali|cilium_|ovn-k8s|genev_sys|tun0|podman|virbr)`)
 
+// firewalldShapes are the rules firewalld's iptables backend puts straight
+// into built-in chains (state accept, loopback accept, invalid drop, final
+// reject), attributed to it only in tables where its chains exist.
+var firewalldShapes = regexp.MustCompile(`--ctstate RELATED,ESTABLISHED(,DNAT)? -j ACCEPT$|^-A \S+ -[io] lo -j ACCEPT$|` +
+	`--ctstate INVALID -j DROP$|-j REJECT --reject-with icmp6?-(host|adm)-prohibited$`)
+
+// dockerHairpin is dockerd's per-port hairpin masquerade in POSTROUTING
+// ("-s 172.17.0.2/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE").
+var dockerHairpin = regexp.MustCompile(`^-A POSTROUTING -s (\S+)/32 -d (\S+)/32 .*-j MASQUERADE$`)
+
 // writer attributes a rule to a component: by its target chain, then by
-// its marks. "" means an admin (or unknown) rule.
-func writer(r Rule) string {
+// its marks, then by the shapes firewalld and dockerd write without marks.
+// "" means an admin (or unknown) rule.
+func writer(r Rule, firewalld bool) string {
 	if o := owner(r.Target); o != "" {
 		return o
 	}
 	if m := componentMarks.FindString(r.Text); m != "" {
 		return strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(m, "-i "), "-o "))
 	}
+	if firewalld && firewalldShapes.MatchString(r.Text) {
+		return "firewalld"
+	}
+	if m := dockerHairpin.FindStringSubmatch(r.Text); m != nil && m[1] == m[2] {
+		return "docker"
+	}
 	return ""
 }
 
+var dockerBridge = regexp.MustCompile(`-[io] (docker0|br-[0-9a-f]+)`)
+
 // dockerOwnRule reports whether a rule in Docker's DOCKER chain has the
-// shape dockerd writes: every rule names a Docker bridge.
+// shape dockerd writes: in filter every rule names a Docker bridge; in nat
+// it writes only DNAT and RETURN.
 func dockerOwnRule(r Rule) bool {
-	return regexp.MustCompile(`-[io] (docker0|br-[0-9a-f]+)`).MatchString(r.Text)
+	if r.Table == "nat" {
+		return r.Target == "DNAT" || r.Target == "RETURN"
+	}
+	return dockerBridge.MatchString(r.Text)
 }
 
 // ruleRef is "table/chain#index" for evidence.
