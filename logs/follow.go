@@ -70,6 +70,8 @@ type tailReader struct {
 	file *os.File
 	path string
 	off  int64
+	mod  time.Time // modification time when the end was last reached
+	read bool      // data was read since the end was last reached
 }
 
 func (t *tailReader) Read(p []byte) (int, error) {
@@ -77,6 +79,7 @@ func (t *tailReader) Read(p []byte) (int, error) {
 		n, err := t.file.Read(p)
 		t.off += int64(n)
 		if n > 0 {
+			t.read = true
 			return n, nil
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -92,7 +95,8 @@ func (t *tailReader) Read(p []byte) (int, error) {
 }
 
 // replaced reports a rotation (the path now names another file) or a
-// truncation (the file is shorter than what was read).
+// truncation: the file is shorter than what was read, or it was written
+// to without growing past it (truncated and refilled between two polls).
 func (t *tailReader) replaced() bool {
 	cur, err := t.file.Stat()
 	if err != nil {
@@ -102,5 +106,7 @@ func (t *tailReader) replaced() bool {
 	if err != nil {
 		return false // rotated away, new file not there yet: keep waiting
 	}
-	return !os.SameFile(cur, now) || cur.Size() < t.off
+	rewritten := !t.read && !t.mod.IsZero() && !cur.ModTime().Equal(t.mod) && cur.Size() <= t.off
+	t.mod, t.read = cur.ModTime(), false
+	return !os.SameFile(cur, now) || cur.Size() < t.off || rewritten
 }

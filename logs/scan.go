@@ -47,7 +47,7 @@ type lineFunc func(lineNo int, line []byte) error
 
 // scan reads r to the end.
 func (s *lineScanner) scan(r io.Reader, fn lineFunc) error {
-	buf := make([]byte, 0, chunkSize)
+	buf := make([]byte, 0, min(chunkSize, s.maxLine))
 	lineNo, skipping := 0, false
 	for {
 		n, err := r.Read(buf[len(buf):cap(buf)])
