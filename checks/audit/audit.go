@@ -147,7 +147,7 @@ func sourceResult(t kubelet.Target, inv kubelet.Invocation, discErr error, confi
 		r.Status = checks.Error
 		r.Evidence = checks.Evidence{Actual: "not found", Expected: "configz or the kubelet's own files"}
 	default:
-		r.Evidence = checks.Evidence{Layer: checks.LayerFlag, Path: inv.Source, Actual: describeInvocation(t, inv), Expected: "configz or the kubelet's own files"}
+		r.Evidence = checks.Evidence{Path: inv.Source, Actual: describeInvocation(t, inv), Expected: "configz or the kubelet's own files"}
 	}
 	msgs := []string{configzNote}
 	if discErr != nil && !t.Config.Configz {
