@@ -264,3 +264,39 @@ func assertMakeSeverity(t *testing.T, rep checks.Report, want checks.Severity) {
 		}
 	}
 }
+
+// TestRemediationByPlatform checks that a failing control says where this
+// platform configures its kubelet.
+func TestRemediationByPlatform(t *testing.T) {
+	tests := []struct {
+		name, root, cmdline, id, want string
+	}{
+		{"OpenShift: KubeletConfig, not the node's files", "openshift", "kubelet --config=/etc/kubernetes/kubelet.conf --make-iptables-util-chains=false", "4.2.7",
+			"Set makeIPTablesUtilChains: true in a KubeletConfig (machineconfiguration.openshift.io/v1, spec.kubeletConfig)"},
+		{"MicroShift: kubelet: section", "microshift", "", "4.2.7", "under kubelet: in /etc/microshift/config.yaml"},
+		{"k3s: kubelet-arg", "k3s", "", "4.2.6", `Add "make-iptables-util-chains=true" to kubelet-arg in /etc/rancher/k3s/config.yaml`},
+		{"microk8s: args file", "microk8s", "", "4.2.7", "in /var/snap/microk8s/current/args/kubelet"},
+		{"plain kubelet drop-in: edit that drop-in", "dropins", "kubelet --config=/etc/kubernetes/kubelet/config.json --config-dir=/etc/kubernetes/kubelet/config.json.d", "4.2.6",
+			"Set makeIPTablesUtilChains: true in /etc/kubernetes/kubelet/config.json.d/10-chains.conf"},
+		{"legacy defaults: pass a flag or a config file", "flagsonly", "kubelet", "4.2.1",
+			"The kubelet runs without --config, so the legacy flag default true applies"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := runScenario(t, scenario{root: tc.root, cmdline: tc.cmdline, version: "v1.30.0"})
+			found := false
+			for _, r := range rep.Results {
+				if r.ID != tc.id {
+					continue
+				}
+				found = true
+				if !strings.Contains(r.Remediation, tc.want) {
+					t.Errorf("remediation of %s: got %q, want it to contain %q", r.ID, r.Remediation, tc.want)
+				}
+			}
+			if !found {
+				t.Errorf("no result %s", tc.id)
+			}
+		})
+	}
+}

@@ -18,9 +18,11 @@ func SplitWords(s string) ([]string, error) {
 		words []string
 		cur   strings.Builder
 		in    bool // inside a word
-		quote rune
+		quote byte
 	)
-	rs := []rune(s)
+	// Bytes, not runes: every special character is ASCII, and invalid
+	// UTF-8 must pass through unchanged.
+	rs := s
 	for i := 0; i < len(rs); i++ {
 		r := rs[i]
 		switch {
@@ -28,7 +30,7 @@ func SplitWords(s string) ([]string, error) {
 			if r == '\'' {
 				quote = 0
 			} else {
-				cur.WriteRune(r)
+				cur.WriteByte(r)
 			}
 		case quote == '"':
 			switch {
@@ -36,16 +38,16 @@ func SplitWords(s string) ([]string, error) {
 				quote = 0
 			case r == '\\' && i+1 < len(rs):
 				i++
-				cur.WriteRune(rs[i])
+				cur.WriteByte(rs[i])
 			default:
-				cur.WriteRune(r)
+				cur.WriteByte(r)
 			}
 		case r == '\'' || r == '"':
 			quote, in = r, true
 		case r == '\\' && i+1 < len(rs):
 			i++
 			if rs[i] != '\n' {
-				cur.WriteRune(rs[i])
+				cur.WriteByte(rs[i])
 				in = true
 			}
 		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
@@ -55,7 +57,7 @@ func SplitWords(s string) ([]string, error) {
 				in = false
 			}
 		default:
-			cur.WriteRune(r)
+			cur.WriteByte(r)
 			in = true
 		}
 	}
