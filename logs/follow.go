@@ -86,6 +86,12 @@ func (t *tailReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 		if t.replaced() {
+			// Lines written to the old file between the last read and
+			// the switch are still read.
+			if n, _ := t.file.Read(p); n > 0 {
+				t.off += int64(n)
+				return n, nil
+			}
 			return 0, io.EOF
 		}
 		if t.f.sleep(t.ctx) != nil {

@@ -233,10 +233,13 @@ func TestFollowRotationAndTruncation(t *testing.T) {
 	writeFile(t, path, "time=\"2024-01-01T00:00:04Z\" level=info msg=\"Opened local port tcp:4\"\n", false)
 	sink.wait(t, 4)
 
-	if err := os.Truncate(path, 0); err != nil { // copytruncate
+	// copytruncate. The new content is shorter than what was read: a
+	// truncation refilled to the same size within one mtime tick cannot be
+	// seen by anyone polling (tail -F neither).
+	if err := os.Truncate(path, 0); err != nil {
 		t.Fatal(err)
 	}
-	appendFile(t, path, "time=\"2024-01-01T00:00:05Z\" level=info msg=\"Opened local port tcp:5\"\n")
+	appendFile(t, path, "time=\"2024-01-01T00:00:05Z\" msg=\"Opened local port tcp:5\"\n")
 	got := sink.wait(t, 5)
 	cancel()
 	if err := <-done; err != nil {
