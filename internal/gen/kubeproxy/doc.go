@@ -1,7 +1,7 @@
 // Package kubeproxy generates the netfilter rulesets kube-proxy v1.34 programs, deterministically, from a list of
 // Services and a node description: iptables mode as iptables-save prints it back (IPTablesSave, IP6TablesSave;
-// iptables-nft-save or iptables-legacy-save flavour) and nftables mode as `nft list ruleset` prints table
-// ip kube-proxy (NFTRuleset), which `nft -f` loads.
+// iptables-nft-save or iptables-legacy-save flavour) and nftables mode as `nft list ruleset` prints tables
+// ip / ip6 kube-proxy (NFTRuleset, NFT6Ruleset), which `nft -f` loads.
 //
 // Shapes follow pkg/proxy/iptables/proxier.go and pkg/proxy/nftables/proxier.go of k8s.io/kubernetes v1.34.2
 // and are checked line by line against real captures (testdata/corpus/kube-proxy, kube-proxy v1.32.13, whose

@@ -114,6 +114,9 @@ func TestExamples(t *testing.T) {
 	if _, err := NFTRuleset(&nft, node, svcs, Options{}); err != nil {
 		t.Fatalf("nft: %v", err)
 	}
+	if _, err := NFT6Ruleset(&nft, node, svcs, Options{}); err != nil { // kube-proxy runs dual-stack: empty ip6 table
+		t.Fatalf("nft6: %v", err)
+	}
 	for name, got := range map[string][]byte{"kube-proxy-node.iptables-save": ipt.Bytes(), "kube-proxy-node.nft": nft.Bytes()} {
 		path := examplesDir + name
 		if *update {

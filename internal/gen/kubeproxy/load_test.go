@@ -190,3 +190,22 @@ func TestIP6TablesLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestNFT6RoundTrip loads IPv6 nftables output for real and compares nft's listing with it.
+func TestNFT6RoundTrip(t *testing.T) {
+	node := Node{IPs: []netip.Addr{netip.MustParseAddr("2001:db8:aa::2")}, ClusterCIDR: netip.MustParsePrefix("2001:db8:1::/64"),
+		ServiceCIDRs: []netip.Prefix{netip.MustParsePrefix("fd00:10::/108")}}
+	withNetns(t, []string{"nft"}, func(run func([]byte, ...string) string) {
+		var buf bytes.Buffer
+		if _, err := NFT6Ruleset(&buf, node, v6Services(), Options{}); err != nil {
+			t.Fatalf("generate: %v", err)
+		}
+		run(buf.Bytes(), "nft", "-f", "-")
+		got := parseListing(run(nil, "nft", "list", "ruleset"), "ip6 kube-proxy")
+		want := parseListing(buf.String(), "ip6 kube-proxy")
+		if g, w := strings.Join(got.order, "\n"), strings.Join(want.order, "\n"); g != w {
+			t.Errorf("block order:\ngot:\n%s\nwant:\n%s", g, w)
+		}
+		compareListings(t, got, want)
+	})
+}

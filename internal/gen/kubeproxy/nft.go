@@ -33,6 +33,12 @@ type nftSet struct {
 type nftGen struct {
 	node   Node
 	ver    Version
+	v6     bool
+	ipX    string // "ip" or "ip6"
+	addr   string // "ipv4_addr" or "ipv6_addr"
+	perIP  int    // set elements per line for addresses (nft prints IPv4 two per line, IPv6 one)
+	npIPs  []netip.Addr
+	noLo   string // the "not localhost" match used when every local address takes NodePorts
 	sets   []*nftSet
 	byName map[string]*nftSet
 	chains []*nftChain
@@ -45,11 +51,29 @@ type nftGen struct {
 // nodeport-ips holds node.IPs[0]). Set elements are written in Service order; the kernel lists hashed sets in its
 // own order. Only opt.Version is used from opt.
 func NFTRuleset(w io.Writer, node Node, services []Service, opt Options) (Stats, error) {
-	ports, err := expand(services, false)
+	return nftRuleset(w, node, services, opt, false)
+}
+
+// NFT6Ruleset is NFTRuleset for table ip6 kube-proxy (IPv6 Services and endpoints). Without an IPv6 node IP,
+// kube-proxy accepts NodePorts on every local address but ::1 (no nodeport-ips set, `fib daddr type local`), as
+// the corpus's ip6 table shows.
+func NFT6Ruleset(w io.Writer, node Node, services []Service, opt Options) (Stats, error) {
+	return nftRuleset(w, node, services, opt, true)
+}
+
+func nftRuleset(w io.Writer, node Node, services []Service, opt Options, v6 bool) (Stats, error) {
+	ports, err := expand(services, v6)
 	if err != nil {
 		return Stats{}, err
 	}
-	g := &nftGen{node: node, ver: opt.Version, byName: map[string]*nftSet{}, chainI: map[string]*nftChain{}}
+	g := &nftGen{node: node, ver: opt.Version, v6: v6, ipX: "ip", addr: "ipv4_addr", perIP: 2, noLo: "ip daddr != 127.0.0.0/8",
+		byName: map[string]*nftSet{}, chainI: map[string]*nftChain{}}
+	if v6 {
+		g.ipX, g.addr, g.perIP, g.noLo = "ip6", "ipv6_addr", 1, "ip6 daddr != ::1"
+	}
+	if ips := g.family(node.IPs); len(ips) > 0 {
+		g.npIPs = ips[:1] // --nodeport-addresses primary
+	}
 	g.setup()
 	for _, p := range ports {
 		g.service(p)
@@ -158,35 +182,58 @@ func (g *nftGen) setup() {
 	g.rule("masquerading", "meta mark & 0x00004000 == 0x00000000 return")
 	g.rule("masquerading", "meta mark set meta mark ^ 0x00004000")
 	g.rule("masquerading", "masquerade fully-random")
-	g.addSet(&nftSet{kind: "set", name: "cluster-ips", typ: "ipv4_addr", comment: "Active ClusterIPs", perLine: 2})
-	g.rule("cluster-ips-check", `ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"`)
-	if g.ver != V132 && len(g.node.ServiceCIDRs) > 0 {
-		g.rule("cluster-ips-check", "ip daddr "+anonSet(prefixStrings(g.node.ServiceCIDRs))+` drop comment "Drop traffic to unallocated ClusterIPs"`)
+	g.addSet(&nftSet{kind: "set", name: "cluster-ips", typ: g.addr, comment: "Active ClusterIPs", perLine: g.perIP})
+	g.rule("cluster-ips-check", g.ipX+` daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"`)
+	if cidrs := g.prefixStrings(g.node.ServiceCIDRs); g.ver != V132 && len(cidrs) > 0 {
+		g.rule("cluster-ips-check", g.ipX+" daddr "+anonSet(cidrs)+` drop comment "Drop traffic to unallocated ClusterIPs"`)
 	}
-	g.addSet(&nftSet{kind: "set", name: "nodeport-ips", typ: "ipv4_addr", comment: "IPs that accept NodePort traffic", perLine: 2})
-	if len(g.node.IPs) > 0 {
-		g.elem("nodeport-ips", g.node.IPs[0].String())
+	if len(g.npIPs) > 0 {
+		g.addSet(&nftSet{kind: "set", name: "nodeport-ips", typ: g.addr, comment: "IPs that accept NodePort traffic", perLine: g.perIP})
+		g.elem("nodeport-ips", g.npIPs[0].String())
 	}
-	concat := "ipv4_addr . inet_proto . inet_service : verdict"
+	concat := g.addr + " . inet_proto . inet_service : verdict"
 	g.addSet(&nftSet{kind: "map", name: "no-endpoint-services", typ: concat, comment: "vmap to drop or reject packets to services with no endpoints", perLine: 1})
 	g.addSet(&nftSet{kind: "map", name: "no-endpoint-nodeports", typ: "inet_proto . inet_service : verdict", comment: "vmap to drop or reject packets to service nodeports with no endpoints", perLine: 1})
 	g.chain("reject-chain").comment = "helper for @no-endpoint-services / @no-endpoint-nodeports"
 	g.rule("reject-chain", "reject")
-	g.rule("service-endpoints-check", "ip daddr . meta l4proto . th dport vmap @no-endpoint-services")
-	g.rule("nodeport-endpoints-check", "ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports")
+	g.rule("service-endpoints-check", g.ipX+" daddr . meta l4proto . th dport vmap @no-endpoint-services")
+	g.rule("nodeport-endpoints-check", g.nodePortMatch(false)+" meta l4proto . th dport vmap @no-endpoint-nodeports")
 	g.addSet(&nftSet{kind: "map", name: "firewall-ips", typ: concat, comment: "destinations that are subject to LoadBalancerSourceRanges", perLine: 1})
-	g.rule("firewall-check", "ip daddr . meta l4proto . th dport vmap @firewall-ips")
+	g.rule("firewall-check", g.ipX+" daddr . meta l4proto . th dport vmap @firewall-ips")
 	g.addSet(&nftSet{kind: "map", name: "service-ips", typ: concat, comment: "ClusterIP, ExternalIP and LoadBalancer IP traffic", perLine: 1})
 	g.addSet(&nftSet{kind: "map", name: "service-nodeports", typ: "inet_proto . inet_service : verdict", comment: "NodePort traffic", perLine: 1})
-	g.rule("services", "ip daddr . meta l4proto . th dport vmap @service-ips")
-	g.rule("services", "ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports")
+	g.rule("services", g.ipX+" daddr . meta l4proto . th dport vmap @service-ips")
+	g.rule("services", g.nodePortMatch(true)+" meta l4proto . th dport vmap @service-nodeports")
 }
 
-func prefixStrings(ps []netip.Prefix) []string {
-	out := make([]string, 0, len(ps))
+// nodePortMatch is the destination match for NodePorts: set nodeport-ips, or (no node IP of this family) every
+// local address but loopback, which the services chain checks with fib.
+func (g *nftGen) nodePortMatch(fib bool) string {
+	if len(g.npIPs) > 0 {
+		return g.ipX + " daddr @nodeport-ips"
+	}
+	if fib {
+		return "fib daddr type local " + g.noLo
+	}
+	return g.noLo
+}
+
+func (g *nftGen) prefixStrings(ps []netip.Prefix) []string {
+	var out []string
 	for _, p := range ps {
-		if p.Addr().Is4() {
+		if p.Addr().Is6() == g.v6 {
 			out = append(out, p.Masked().String())
+		}
+	}
+	return out
+}
+
+// family keeps the addresses of the generator's family.
+func (g *nftGen) family(in []netip.Addr) []netip.Addr {
+	var out []netip.Addr
+	for _, a := range in {
+		if a.Is6() == g.v6 {
+			out = append(out, a)
 		}
 	}
 	return out
@@ -264,7 +311,7 @@ func (g *nftGen) elements(p *svcPort, pol policy, n nftPortNames, internal strin
 	} else {
 		g.elem("no-endpoint-services", key(p.svc.ClusterIP)+cmt+" : "+intV)
 	}
-	for _, ip := range v4(p.svc.ExternalIPs) {
+	for _, ip := range g.family(p.svc.ExternalIPs) {
 		if pol.hasEndpoints {
 			g.elem("service-ips", key(ip)+" : goto "+n.ext)
 		}
@@ -272,7 +319,7 @@ func (g *nftGen) elements(p *svcPort, pol policy, n nftPortNames, internal strin
 			g.elem("no-endpoint-services", key(ip)+cmt+" : "+extV)
 		}
 	}
-	vips := v4(p.svc.lbVIPs())
+	vips := g.family(p.svc.lbVIPs())
 	for _, ip := range vips {
 		if pol.hasEndpoints {
 			g.elem("service-ips", key(ip)+" : goto "+n.ext)
@@ -296,22 +343,12 @@ func (g *nftGen) elements(p *svcPort, pol policy, n nftPortNames, internal strin
 	}
 }
 
-func v4(in []netip.Addr) []netip.Addr {
-	var out []netip.Addr
-	for _, a := range in {
-		if a.Is4() {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
 // serviceRules writes the masquerade, external, firewall, dispatch and endpoint rules of one port.
 func (g *nftGen) serviceRules(p *svcPort, pol policy, n nftPortNames, internal, external string, usesExt, usesFW bool) {
-	detect := g.node.ClusterCIDR.IsValid() && g.node.ClusterCIDR.Addr().Is4()
+	detect := g.node.ClusterCIDR.IsValid() && g.node.ClusterCIDR.Addr().Is6() == g.v6
 	cidr := g.node.ClusterCIDR.Masked().String()
 	if pol.hasInternal {
-		match := "ip daddr " + p.svc.ClusterIP.String()
+		match := g.ipX + " daddr " + p.svc.ClusterIP.String()
 		if g.ver == V132 {
 			match += " " + p.proto + " dport " + strconv.Itoa(p.port.Port)
 		}
@@ -319,7 +356,7 @@ func (g *nftGen) serviceRules(p *svcPort, pol policy, n nftPortNames, internal, 
 		case g.node.MasqueradeAll:
 			g.rule(internal, match+" jump mark-for-masquerade")
 		case detect:
-			g.rule(internal, match+" ip saddr != "+cidr+" jump mark-for-masquerade")
+			g.rule(internal, match+" "+g.ipX+" saddr != "+cidr+" jump mark-for-masquerade")
 		}
 	}
 	if usesExt {
@@ -330,7 +367,7 @@ func (g *nftGen) serviceRules(p *svcPort, pol policy, n nftPortNames, internal, 
 	}
 	if p.svc.SessionAffinity {
 		for _, ep := range pol.reachable {
-			g.addSet(&nftSet{kind: "set", name: "affinity-" + ep.nbase, typ: "ipv4_addr", perLine: 2,
+			g.addSet(&nftSet{kind: "set", name: "affinity-" + ep.nbase, typ: g.addr, perLine: g.perIP,
 				extra: []string{"size 65535", "flags dynamic,timeout", "timeout " + nftDuration(p.svc.affinitySeconds())}})
 		}
 	}
@@ -342,9 +379,9 @@ func (g *nftGen) serviceRules(p *svcPort, pol policy, n nftPortNames, internal, 
 	}
 	for _, ep := range pol.reachable {
 		c := "endpoint-" + ep.nbase
-		g.rule(c, "ip saddr "+ep.addr.Addr().String()+" jump mark-for-masquerade")
+		g.rule(c, g.ipX+" saddr "+ep.addr.Addr().String()+" jump mark-for-masquerade")
 		if p.svc.SessionAffinity {
-			g.rule(c, "update @affinity-"+ep.nbase+" { ip saddr }")
+			g.rule(c, "update @affinity-"+ep.nbase+" { "+g.ipX+" saddr }")
 		}
 		g.rule(c, "meta l4proto "+p.proto+" dnat to "+ep.str)
 	}
@@ -355,7 +392,7 @@ func (g *nftGen) externalRules(p *svcPort, pol policy, n nftPortNames, external 
 		g.rule(n.ext, "jump mark-for-masquerade")
 	} else {
 		if detect {
-			g.rule(n.ext, "ip saddr "+cidr+" goto "+n.svc+` comment "short-circuit pod traffic"`)
+			g.rule(n.ext, g.ipX+" saddr "+cidr+" goto "+n.svc+` comment "short-circuit pod traffic"`)
 		}
 		g.rule(n.ext, `fib saddr type local jump mark-for-masquerade comment "masquerade local traffic"`)
 		g.rule(n.ext, "fib saddr type local goto "+n.svc+` comment "short-circuit local traffic"`)
@@ -370,27 +407,27 @@ func (g *nftGen) firewallRule(p *svcPort, n nftPortNames) {
 	var src []string
 	allowNode := false
 	for _, r := range p.svc.LoadBalancerSourceRanges {
-		if !r.Addr().Is4() {
+		if r.Addr().Is6() != g.v6 {
 			continue
 		}
 		src = append(src, r.Masked().String())
-		if len(g.node.IPs) > 0 && r.Contains(g.node.IPs[0]) {
+		if nip := g.family(g.node.IPs); len(nip) > 0 && r.Contains(nip[0]) {
 			allowNode = true
 		}
 	}
 	if allowNode {
-		for _, ip := range v4(p.svc.lbVIPs()) {
+		for _, ip := range g.family(p.svc.lbVIPs()) {
 			src = append(src, ip.String())
 		}
 	}
-	g.rule(n.fw, "ip saddr != "+anonSet(src)+" drop")
+	g.rule(n.fw, g.ipX+" saddr != "+anonSet(src)+" drop")
 }
 
 // dispatch is writeServiceToEndpointRules: affinity lookups, then `numgen random mod N vmap { i : goto … }`.
 func (g *nftGen) dispatch(p *svcPort, chain string, eps []epInfo) {
 	if p.svc.SessionAffinity {
 		for _, ep := range eps {
-			g.rule(chain, "ip saddr @affinity-"+ep.nbase+" goto endpoint-"+ep.nbase)
+			g.rule(chain, g.ipX+" saddr @affinity-"+ep.nbase+" goto endpoint-"+ep.nbase)
 		}
 	}
 	var b strings.Builder
@@ -426,7 +463,7 @@ func nftDuration(secs int) string {
 // write prints the table in `nft list ruleset` layout: tabs, a blank line between blocks.
 func (g *nftGen) write(out io.Writer) error {
 	w := bufio.NewWriterSize(out, 1<<20)
-	w.WriteString("table ip kube-proxy {\n\tcomment \"rules for kube-proxy\"\n")
+	fmt.Fprintf(w, "table %s kube-proxy {\n\tcomment \"rules for kube-proxy\"\n", g.ipX)
 	first := true
 	sep := func() {
 		if !first {

@@ -127,3 +127,21 @@ func TestNFTRulesetV134(t *testing.T) {
 		t.Errorf("v1.34 layout has chain filter-output-post-dnat, want none")
 	}
 }
+
+// TestNFT6RulesetMatchesCorpus regenerates table ip6 kube-proxy of the capture: no IPv6 Services and no IPv6 node
+// IP, so NodePorts go to every local address but ::1.
+func TestNFT6RulesetMatchesCorpus(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join(corpusDir, "nftables-mode/01-synced.nft-list-ruleset.txt"))
+	if err != nil {
+		t.Fatalf("read capture: %v", err)
+	}
+	var buf bytes.Buffer
+	if _, err := NFT6Ruleset(&buf, corpusNode(), corpusServices(t), Options{Version: V132}); err != nil {
+		t.Fatalf("generate: %v", err)
+	}
+	got, w := parseListing(buf.String(), "ip6 kube-proxy"), parseListing(string(want), "ip6 kube-proxy")
+	if strings.Join(got.order, "\n") != strings.Join(w.order, "\n") {
+		t.Errorf("block order:\ngot:\n%s\nwant:\n%s", strings.Join(got.order, "\n"), strings.Join(w.order, "\n"))
+	}
+	compareListings(t, got, w)
+}
