@@ -179,3 +179,28 @@ func TestKubeletChains(t *testing.T) {
 		t.Errorf("last INPUT rule: got %q, want %q (the kubelet inserted it before kube-proxy)", got, want)
 	}
 }
+
+func TestScaleClusterIP(t *testing.T) {
+	svcs, err := ScaleClusterIP(100, 10)
+	if err != nil {
+		t.Fatalf("scale: %v", err)
+	}
+	var buf bytes.Buffer
+	st, err := IPTablesSave(&buf, ScaleNode(), svcs, Options{})
+	if err != nil {
+		t.Fatalf("generate: %v", err)
+	}
+	d := parseDump(buf.String())
+	nat := 0
+	for c, r := range d.rules["nat"] {
+		if c != "PREROUTING" && c != "OUTPUT" && c != "POSTROUTING" {
+			nat += len(r)
+		}
+	}
+	if want := 5 + 2*100 + 3*1000; nat != want {
+		t.Errorf("nat rules: got %d, want %d (5 + 2·S + 3·E)", nat, want)
+	}
+	if st.Endpoints != 1000 || st.Services != 100 {
+		t.Errorf("stats: got %d services, %d endpoints, want 100 and 1000", st.Services, st.Endpoints)
+	}
+}
