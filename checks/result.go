@@ -58,10 +58,10 @@ const (
 // Evidence is what decided a result: the layer and file (or URL, unit, PID)
 // it came from, the value found and the value the check expects.
 type Evidence struct {
-	Layer    Layer  `json:"layer,omitempty"`
-	Path     string `json:"path,omitempty"`
-	Actual   string `json:"actual"`
-	Expected string `json:"expected"`
+	Layer    Layer  `json:"layer,omitempty"` // the deciding layer
+	Path     string `json:"path,omitempty"`  // file, unit, URL or rule reference
+	Actual   string `json:"actual"`          // the value found
+	Expected string `json:"expected"`        // the value the check wants
 }
 
 // Result is the outcome of one check on one node.
@@ -72,33 +72,39 @@ type Result struct {
 	// Benchmark is the kube-bench benchmark the ID belongs to (e.g. "cis-1.10").
 	Benchmark string `json:"benchmark,omitempty"`
 	// Group is the section: "kubelet" or "hygiene".
-	Group    string   `json:"group"`
-	Title    string   `json:"title"`
-	Status   Status   `json:"status"`
+	Group string `json:"group"`
+	// Title is the benchmark's recommendation text, or ours.
+	Title string `json:"title"`
+	// Status is the outcome.
+	Status Status `json:"status"`
+	// Severity ranks the control, whatever its status.
 	Severity Severity `json:"severity"`
 	// Scored mirrors the benchmark's Automated (true) / Manual (false).
-	Scored      bool     `json:"scored"`
-	Message     string   `json:"message,omitempty"`
-	Evidence    Evidence `json:"evidence"`
-	Remediation string   `json:"remediation,omitempty"`
+	Scored bool `json:"scored"`
+	// Message is a one-line finding.
+	Message string `json:"message,omitempty"`
+	// Evidence is what decided the status.
+	Evidence Evidence `json:"evidence"`
+	// Remediation says what to change, and where, when the status is not PASS.
+	Remediation string `json:"remediation,omitempty"`
 }
 
 // Report is every result for one node, with what the checks were run against.
 type Report struct {
-	Node           string   `json:"node,omitempty"`
-	Platform       string   `json:"platform,omitempty"`
-	KubeletVersion string   `json:"kubelet_version,omitempty"`
-	Benchmark      string   `json:"benchmark,omitempty"`
-	Results        []Result `json:"results"`
+	Node           string   `json:"node,omitempty"`            // node name
+	Platform       string   `json:"platform,omitempty"`        // detected platform
+	KubeletVersion string   `json:"kubelet_version,omitempty"` // kubelet version, when known
+	Benchmark      string   `json:"benchmark,omitempty"`       // kube-bench benchmark selected
+	Results        []Result `json:"results"`                   // sorted; [] when empty
 }
 
 // Summary counts results per status.
 type Summary struct {
-	Pass  int `json:"pass"`
-	Fail  int `json:"fail"`
-	Warn  int `json:"warn"`
-	Info  int `json:"info"`
-	Error int `json:"error"`
+	Pass  int `json:"pass"`  // PASS results
+	Fail  int `json:"fail"`  // FAIL results
+	Warn  int `json:"warn"`  // WARN results
+	Info  int `json:"info"`  // INFO results
+	Error int `json:"error"` // ERROR results
 }
 
 // Summarize counts the results of r by status.

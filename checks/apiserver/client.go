@@ -45,11 +45,12 @@ func NewClient(c Credentials) (*Client, error) {
 
 // StatusError is a non-2xx HTTP answer.
 type StatusError struct {
-	URL  string
-	Code int
-	Body string
+	URL  string // the URL requested
+	Code int    // the HTTP status code
+	Body string // the start of the answer, for the message
 }
 
+// Error implements error: "get URL: HTTP code: body".
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("get %s: HTTP %d: %s", e.URL, e.Code, e.Body)
 }
@@ -90,6 +91,7 @@ func firstLine(b []byte) string {
 
 // Node is the part of a core/v1 Node the checks use.
 type Node struct {
+	// KubeletVersion is status.nodeInfo.kubeletVersion ("v1.33.2").
 	KubeletVersion string
 	// KubeletEndpoint is https://ADDRESS:PORT of the kubelet API
 	// (status.addresses InternalIP, status.daemonEndpoints.kubeletEndpoint).

@@ -16,15 +16,19 @@ import (
 // Kubeconfig is the part of a kubeconfig file (clientcmd/api/v1 Config) the
 // client uses.
 type Kubeconfig struct {
+	// CurrentContext names the context used.
 	CurrentContext string `json:"current-context"`
-	Clusters       []struct {
+	// Clusters, Users and Contexts are the named entries.
+	Clusters []struct {
 		Name    string  `json:"name"`
 		Cluster Cluster `json:"cluster"`
 	} `json:"clusters"`
+	// Users are the credentials entries.
 	Users []struct {
 		Name string   `json:"name"`
 		User AuthInfo `json:"user"`
 	} `json:"users"`
+	// Contexts pair a cluster with a user.
 	Contexts []struct {
 		Name    string `json:"name"`
 		Context struct {
@@ -36,36 +40,36 @@ type Kubeconfig struct {
 
 // Cluster is a kubeconfig cluster entry.
 type Cluster struct {
-	Server                   string `json:"server"`
-	CertificateAuthority     string `json:"certificate-authority"`
-	CertificateAuthorityData string `json:"certificate-authority-data"`
-	InsecureSkipTLSVerify    bool   `json:"insecure-skip-tls-verify"`
-	TLSServerName            string `json:"tls-server-name"`
+	Server                   string `json:"server"`                     // https://HOST:PORT
+	CertificateAuthority     string `json:"certificate-authority"`      // CA file
+	CertificateAuthorityData string `json:"certificate-authority-data"` // base64 PEM
+	InsecureSkipTLSVerify    bool   `json:"insecure-skip-tls-verify"`   // skip server verification
+	TLSServerName            string `json:"tls-server-name"`            // SNI and verification name
 }
 
 // AuthInfo is a kubeconfig user entry. Exec and auth-provider plugins are
 // not supported.
 type AuthInfo struct {
-	Token                 string         `json:"token"`
-	TokenFile             string         `json:"tokenFile"`
-	ClientCertificate     string         `json:"client-certificate"`
-	ClientCertificateData string         `json:"client-certificate-data"`
-	ClientKey             string         `json:"client-key"`
-	ClientKeyData         string         `json:"client-key-data"`
-	Exec                  map[string]any `json:"exec"`
-	AuthProvider          map[string]any `json:"auth-provider"`
+	Token                 string         `json:"token"`                   // bearer token
+	TokenFile             string         `json:"tokenFile"`               // file holding the bearer token
+	ClientCertificate     string         `json:"client-certificate"`      // PEM file
+	ClientCertificateData string         `json:"client-certificate-data"` // base64 PEM
+	ClientKey             string         `json:"client-key"`              // PEM file
+	ClientKeyData         string         `json:"client-key-data"`         // base64 PEM
+	Exec                  map[string]any `json:"exec"`                    // unsupported plugin
+	AuthProvider          map[string]any `json:"auth-provider"`           // unsupported plugin
 }
 
 // Credentials are the resolved connection settings of the current context:
 // file references read, relative paths taken from the kubeconfig's directory
 // (as clientcmd resolves them).
 type Credentials struct {
-	Server     string
-	CA         []byte
-	Insecure   bool
-	ServerName string
-	Token      string
-	Cert, Key  []byte
+	Server     string // API server URL
+	CA         []byte // PEM bundle; nil means the system roots
+	Insecure   bool   // skip server certificate verification
+	ServerName string // TLS server name override
+	Token      string // bearer token
+	Cert, Key  []byte // PEM client certificate and key
 }
 
 // LoadKubeconfig reads a kubeconfig file and resolves its current context.

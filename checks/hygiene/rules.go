@@ -19,6 +19,7 @@ const (
 
 // Rule is one rule of a ruleset, in iptables -S form.
 type Rule struct {
+	// Table and Chain locate the rule ("filter", "INPUT").
 	Table, Chain string
 	// Index is the 1-based position in its chain (iptables -L --line-numbers).
 	Index int
@@ -31,17 +32,21 @@ type Rule struct {
 // Table is one iptables table of one family and backend.
 type Table struct {
 	// Family is "ipv4" or "ipv6".
-	Family  string
-	Name    string
+	Family string
+	// Name is the table ("filter", "nat", "mangle", "raw", "security").
+	Name string
+	// Backend is legacy or nf_tables; "" when unknown.
 	Backend Backend
 	// Chains lists every chain, built-in and user-defined.
 	Chains []string
-	Rules  []Rule
+	// Rules are the rules of every chain, in chain order.
+	Rules []Rule
 }
 
 // Snapshot is the ruleset the rules-based checks read: a small view any
 // parser (iptables-save, nft) can fill.
 type Snapshot struct {
+	// Tables holds every table of every family and backend read.
 	Tables []Table
 }
 

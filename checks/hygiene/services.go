@@ -95,9 +95,9 @@ func describeSave(h hostfs.FS, file string) string {
 
 // SaveSummary is what an iptables-save file holds.
 type SaveSummary struct {
-	Tables          []string
-	Rules           int
-	ComponentChains []string
+	Tables          []string // the tables it flushes and restores, in file order
+	Rules           int      // the number of -A rules
+	ComponentChains []string // KUBE-*, DOCKER*, OVN-KUBE-*, … chains it declares, sorted
 }
 
 // SummarizeSave reads iptables-save text: "*table" lines, ":CHAIN" lines and

@@ -20,6 +20,7 @@ var unitDirs = []string{"/etc/systemd/system", "/usr/lib/systemd/system", "/lib/
 
 // Unit is what the node's files say about one systemd unit.
 type Unit struct {
+	// Name is the unit name ("iptables.service").
 	Name string
 	// File is the unit file that wins ("" when the unit is not installed).
 	File string

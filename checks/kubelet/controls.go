@@ -14,9 +14,12 @@ type Target struct {
 	Config Config
 	// Err, when set, is why Config could not be built; every control then
 	// reports ERROR with it.
-	Err       error
-	Platform  Platform
-	Version   Version
+	Err error
+	// Platform picks the remediation wording.
+	Platform Platform
+	// Version decides the makeIPTablesUtilChains severity and message.
+	Version Version
+	// Benchmark gives the control IDs and which are Manual.
 	Benchmark Benchmark
 	// FS is the node's filesystem, used to check that referenced files exist
 	// (skipped for configz, which may be read from off the node).

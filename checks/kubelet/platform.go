@@ -53,6 +53,7 @@ func DetectPlatform(h hostfs.FS, inv Invocation) Platform {
 
 // Version is a kubelet version's major and minor number.
 type Version struct {
+	// Major and Minor are 0 when the version is unknown.
 	Major, Minor int
 	// Raw is the text it was parsed from ("v1.28.3+k3s1").
 	Raw string

@@ -12,8 +12,8 @@ import (
 
 // Process is a running process as /proc shows it.
 type Process struct {
-	PID  int
-	Argv []string
+	PID  int      // process ID
+	Argv []string // /proc/PID/cmdline split at NUL bytes
 	// Cwd is the target of /proc/PID/cwd, a path in the process's mount
 	// namespace (the host's, for the kubelet).
 	Cwd string
@@ -28,8 +28,8 @@ type Processes interface {
 // ProcFS reads processes from a proc filesystem mounted at Dir on the host
 // filesystem FS ("/proc" for this machine's own, or with hostPID).
 type ProcFS struct {
-	FS  hostfs.FS
-	Dir string
+	FS  hostfs.FS // the filesystem holding the proc mount
+	Dir string    // the proc mount point ("/proc")
 }
 
 // Processes implements Processes: every numeric entry of Dir with a readable

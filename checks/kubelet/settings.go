@@ -48,9 +48,11 @@ var (
 // Setting is the value the kubelet ends up with for a Field and the layer
 // that decided it.
 type Setting struct {
+	// Field is the setting decided.
 	Field Field
 	// Value is normalised: "true"/"false", a decimal number, or the string.
 	Value string
+	// Layer is the precedence layer that decided it.
 	Layer checks.Layer
 	// Path is the file, URL or command-line origin of the deciding layer.
 	Path string
