@@ -101,6 +101,15 @@ func TestRoundTrip(t *testing.T) {
 			compareDumps(t, parseDump(run(nil, "iptables-nft-save")), parseDump(string(in)))
 		})
 	})
+	t.Run("iptables-nft counters", func(t *testing.T) {
+		withNetns(t, []string{"iptables-nft-restore", "iptables-nft-save"}, func(run func([]byte, ...string) string) {
+			in := generate(t, node, 20, 2, Options{Counters: true}, false)
+			run(in, "iptables-nft-restore", "-c")
+			if got := stripHeaders(run(nil, "iptables-nft-save", "-c")); got != stripHeaders(string(in)) {
+				t.Errorf("iptables-nft-save -c differs from the generated text:\n%s", got)
+			}
+		})
+	})
 	t.Run("iptables-legacy", func(t *testing.T) {
 		withNetns(t, []string{"iptables-legacy-restore", "iptables-legacy-save"}, func(run func([]byte, ...string) string) {
 			in := generate(t, node, 50, 3, Options{Flavour: FlavourLegacy}, false)
@@ -208,4 +217,15 @@ func TestNFT6RoundTrip(t *testing.T) {
 		}
 		compareListings(t, got, want)
 	})
+}
+
+// stripHeaders drops the "#" lines.
+func stripHeaders(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

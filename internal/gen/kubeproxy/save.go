@@ -68,6 +68,9 @@ func (t *table) write(w *bufio.Writer, header string, opt Options) {
 	}
 	for _, c := range chains {
 		for _, r := range t.rules[c] {
+			if opt.Counters {
+				w.WriteString("[0:0] ")
+			}
 			w.WriteString(r)
 			w.WriteByte('\n')
 		}

@@ -154,4 +154,6 @@ type Options struct {
 	// iptables-save (FlavourLegacy), with the "ip6" prefix for IPv6. xtables-nft-multi prints the name it was
 	// invoked as, so a capture of `iptables-save` on an nft system says "iptables-save v1.8.9 (nf_tables)".
 	Program string
+	// Counters prefixes every rule with "[0:0] ", as `iptables-save -c` prints a ruleset that saw no traffic.
+	Counters bool
 }

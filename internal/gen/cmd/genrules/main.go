@@ -29,7 +29,7 @@ type config struct {
 	kind, out, flavour, version, comments, mix string
 	services, endpoints                        int
 	seed                                       uint64
-	noNFAcct                                   bool
+	noNFAcct, counters                         bool
 }
 
 func parse(args []string, stderr io.Writer) (config, error) {
@@ -44,6 +44,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.flavour, "flavour", "nft", "iptables-save flavour: nft (iptables-nft-save) or legacy (iptables-legacy-save)")
 	fs.StringVar(&c.version, "version", "1.34", "kube-proxy version for the nftables layout: 1.34 or 1.32")
 	fs.StringVar(&c.comments, "comments", "auto", "per-endpoint comments: auto (kube-proxy: none above 1000 endpoints), always, never")
+	fs.BoolVar(&c.counters, "counters", false, "prefix rules with [0:0] as iptables-save -c does")
 	fs.StringVar(&c.mix, "mix", "realistic", "Service mix: realistic (kubeproxy.Scale) or clusterip (kubeproxy.ScaleClusterIP, single-port ClusterIP only)")
 	fs.BoolVar(&c.noNFAcct, "no-nfacct", false, "leave out -m nfacct matches (needed to really load the dump: the nfacct objects kube-proxy creates are missing)")
 	if err := fs.Parse(args); err != nil {
@@ -80,6 +81,7 @@ func options(c config) (kubeproxy.Options, error) {
 	default:
 		return o, fmt.Errorf("parse -comments: unknown %q", c.comments)
 	}
+	o.Counters = c.counters
 	return o, nil
 }
 
