@@ -36,6 +36,18 @@ const quietServerNft = `table inet expo_quiet {
 }
 `
 
+// quietClientNft drops what the client receives from the probe-source ranges (a
+// probe forwarded to a client address), so the client never answers a probe; the
+// client's own connections (Dial) are untouched.
+const quietClientNft = `table inet expo_quiet {
+	chain pre {
+		type filter hook prerouting priority -400; policy accept;
+		ip saddr 198.18.0.0/15 drop
+		ip6 saddr 2001:db8:ff00::/40 drop
+	}
+}
+`
+
 // build creates the namespaces, links, addresses, neighbours and routes.
 func (l *Lab) build() error {
 	for _, ns := range []string{l.ClientNS, l.NodeNS, l.ServerNS} {
@@ -65,6 +77,9 @@ func (l *Lab) build() error {
 		if err := l.LoadNftIn(l.ServerNS, quietServerNft); err != nil {
 			return err
 		}
+	}
+	if err := l.LoadNftIn(l.ClientNS, quietClientNft); err != nil {
+		return err
 	}
 	return l.readIndexes()
 }

@@ -1,6 +1,7 @@
 package netns
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -43,13 +44,15 @@ func (l *Lab) Inject(p Probe) error { return l.InjectN([]Probe{p}) }
 // InjectN sends probes in order, opening each kind of socket once: one AF_PACKET
 // socket per peer namespace for Via probes, one raw IPPROTO_RAW socket per
 // family in the node namespace (header included, IP_HDRINCL/IPV6_HDRINCL implied)
-// for FromNode probes. Delivery on the veth is synchronous in practice (the
+// for FromNode probes. A FromNode probe dropped in OUTPUT or POSTROUTING makes
+// the kernel fail the send with EPERM; that is the firewall's verdict, not an
+// error, and InjectN goes on. Delivery on the veth is synchronous in practice (the
 // receive softirq runs as the send returns) but not guaranteed.
 func (l *Lab) InjectN(probes []Probe) error {
 	s := &senders{lab: l, fds: map[string]int{}}
 	defer s.close()
 	for i, p := range probes {
-		if err := s.send(p); err != nil {
+		if err := s.send(p); err != nil && !(p.FromNode && errors.Is(err, unix.EPERM)) {
 			return fmt.Errorf("inject probe %d (%v): %w", i, p, err)
 		}
 	}
