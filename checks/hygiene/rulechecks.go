@@ -55,7 +55,7 @@ func rulesResult(id, title string, sev checks.Severity) checks.Result {
 // chain at all (iptables -F -X, or a restore from a save file without them).
 func flushed(s Snapshot, cs Components) checks.Result {
 	r := rulesResult("ruleset-flushed", "The ruleset still holds the Kubernetes chains", checks.High)
-	kube := s.chainsWithPrefix("KUBE-", "OVN-KUBE-")
+	kube := append(s.chainsWithPrefix("KUBE-", "OVN-KUBE-"), s.nativeChains("kube-proxy", "ovn-kubernetes")...)
 	r.Evidence.Actual = fmt.Sprintf("%d tables, %d rules, %d Kubernetes chains", len(s.Tables), s.ruleCount(), len(kube))
 	r.Evidence.Expected = "KUBE-* chains while a Kubernetes component runs"
 	switch {
@@ -78,9 +78,12 @@ func expect(s Snapshot, cs Components, e expectation, makeChains string) checks.
 	r.Evidence.Expected = "present"
 	present := s.HasChain(e.table, e.chain)
 	r.Evidence.Actual = map[bool]string{true: "present", false: "missing"}[present]
+	nftMode := e.who == KubeProxy && len(s.nativeChains("kube-proxy")) > 0
 	switch {
 	case !cs.Has(e.who):
 		r.Status, r.Severity, r.Message = checks.Info, checks.Note, string(e.who)+" not found on the node"
+	case !present && nftMode:
+		r.Status, r.Message = checks.Pass, "kube-proxy runs in nftables mode (table kube-proxy present); it keeps no iptables chains"
 	case present:
 		r.Status, r.Message = checks.Pass, e.chain+" present while "+string(e.who)+" runs ("+cs[e.who]+")"
 	case e.who == Kubelet && makeChains == "false":
@@ -134,6 +137,9 @@ func adminRules(s Snapshot) checks.Result {
 	r := rulesResult("admin-rules", "Admin rules sit in the chains reserved for them", checks.Low)
 	var found []Rule
 	for _, t := range s.Tables {
+		if t.Backend == Native {
+			continue
+		}
 		fw := hasOwner(t, "firewalld")
 		for _, rule := range t.Rules {
 			if misplaced(rule, fw) {

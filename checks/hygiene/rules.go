@@ -70,10 +70,33 @@ func (s Snapshot) HasChain(table, chain string) bool {
 func (s Snapshot) chainsWithPrefix(prefixes ...string) []string {
 	var out []string
 	for _, t := range s.Tables {
+		if t.Backend == Native {
+			continue
+		}
 		for _, c := range t.Chains {
 			for _, p := range prefixes {
 				if strings.HasPrefix(c, p) {
 					out = append(out, t.Name+"/"+c)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// nativeChains returns the chains of native nftables tables with one of the
+// names ("kube-proxy", "ovn-kubernetes"): nftables-mode components own their
+// whole table.
+func (s Snapshot) nativeChains(names ...string) []string {
+	var out []string
+	for _, t := range s.Tables {
+		if t.Backend != Native {
+			continue
+		}
+		for _, n := range names {
+			if t.Name == n {
+				for _, c := range t.Chains {
+					out = append(out, t.Family+" "+t.Name+"/"+c)
 				}
 			}
 		}

@@ -73,6 +73,15 @@ func TestRulesHandMade(t *testing.T) {
 			table("ipv4", "nat", NFT, []string{"KUBE-SERVICES"})}}, Components{Kubelet: "a"}, "false", map[string]string{
 			"kubelet-canary": "INFO missing",
 		}},
+		{"kube-proxy in nftables mode keeps no iptables chains", Snapshot{Tables: []Table{
+			{Family: "ip", Name: "kube-proxy", Backend: Native, Chains: []string{"services", "nodeports"}},
+			{Family: "inet", Name: "admin", Backend: Native, Chains: []string{"input"}, Rules: []Rule{{Table: "admin", Chain: "input", Index: 1, Text: "tcp dport 22 accept"}}},
+		}}, Components{KubeProxy: "b"}, "", map[string]string{
+			"ruleset-flushed":   "PASS 2 tables, 1 rules, 2 Kubernetes chains",
+			"kube-proxy-canary": "PASS missing",
+			"kube-proxy-chains": "PASS missing",
+			"admin-rules":       "PASS none",
+		}},
 		{"docker chains gone while dockerd runs", Snapshot{Tables: []Table{table("ipv4", "filter", Legacy, builtins)}},
 			Components{Docker: "pid 9"}, "", map[string]string{"docker-chains": "FAIL missing"}},
 		{"OVN-K chains gone", Snapshot{Tables: kubeTables}, Components{OVNK: "pid 3"}, "", map[string]string{"ovnk-chains": "FAIL missing"}},
