@@ -131,3 +131,13 @@ func TestComponentsFromProcess(t *testing.T) {
 		t.Errorf("components (-want +got):\n%s", diff)
 	}
 }
+
+func FuzzSummarizeSave(f *testing.F) {
+	f.Add([]byte(sysconfig))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := SummarizeSave(data)
+		if s.Rules < 0 || len(s.Tables) > len(data) {
+			t.Fatalf("impossible summary %+v", s)
+		}
+	})
+}

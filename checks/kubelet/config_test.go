@@ -98,3 +98,19 @@ func FuzzDecodeConfig(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeConfigz(f *testing.F) {
+	f.Add([]byte(`{"kubeletconfig":{"makeIPTablesUtilChains":false,"readOnlyPort":10255,"authentication":{"anonymous":{"enabled":true}}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tree, err := DecodeConfigz(data)
+		if err != nil {
+			return
+		}
+		c := Config{Configz: true, Docs: []Doc{{Layer: checks.LayerConfigz, Path: "/configz", Tree: tree}}}
+		for _, fl := range []Field{MakeIPTablesUtilChains, AnonymousAuth, AuthorizationMode, ClientCAFile, ReadOnlyPort, Address, Port} {
+			if s, err := c.Get(fl); err == nil && s.Layer != checks.LayerConfigz {
+				t.Fatalf("%s decided by %s, want configz", fl.Key, s.Layer)
+			}
+		}
+	})
+}
