@@ -156,6 +156,9 @@ func sourceResult(t kubelet.Target, inv kubelet.Invocation, discErr error, confi
 	if t.Benchmark.Note != "" {
 		msgs = append(msgs, t.Benchmark.Note)
 	}
+	if _, ok := t.Config.Args.Last("config-dir"); ok && t.Version.AtLeast(1, 28) && !t.Version.AtLeast(1, 30) {
+		msgs = append(msgs, "kubelet "+t.Version.Raw+" accepts --config-dir only with KUBELET_CONFIG_DROPIN_DIR_ALPHA set in its environment (alpha in 1.28–1.29)")
+	}
 	msgs = append(msgs, fmt.Sprintf("platform %s, benchmark %s, kubelet %s", t.Platform, t.Benchmark.Name, versionText(t.Version)))
 	r.Message = strings.Join(msgs, "; ")
 	return r

@@ -300,3 +300,21 @@ func TestRemediationByPlatform(t *testing.T) {
 		})
 	}
 }
+
+func TestConfigDirAlphaNote(t *testing.T) {
+	const note = "accepts --config-dir only with KUBELET_CONFIG_DROPIN_DIR_ALPHA"
+	for _, tc := range []struct {
+		version string
+		want    bool
+	}{{"v1.28.4", true}, {"v1.29.0", true}, {"v1.30.0", false}} {
+		t.Run(tc.version, func(t *testing.T) {
+			rep := runScenario(t, scenario{root: "dropins", version: tc.version,
+				cmdline: "kubelet --config=/etc/kubernetes/kubelet/config.json --config-dir=/etc/kubernetes/kubelet/config.json.d"})
+			for _, r := range rep.Results {
+				if r.ID == "kubelet-source" && strings.Contains(r.Message, note) != tc.want {
+					t.Errorf("kubelet-source message %q: got note %v, want %v", r.Message, !tc.want, tc.want)
+				}
+			}
+		})
+	}
+}
