@@ -207,6 +207,6 @@ func (o Options) hygiene(k kubeletState) []checks.Result {
 
 func noRules() checks.Result {
 	return checks.Result{ID: "ruleset", Group: "hygiene", Title: "Ruleset checks", Status: checks.Info, Severity: checks.Note,
-		Message:  "no ruleset given: pass --rules FILE (iptables-save or ip6tables-save output, repeatable) to check for flushed chains, mixed backends and misplaced admin rules",
-		Evidence: checks.Evidence{Layer: checks.LayerRules, Actual: "not read", Expected: "iptables-save output"}}
+		Message:  "no ruleset given: pass --rules FILE (iptables-save of each family and backend, or nft output; repeatable) to check for flushed chains, mixed backends and misplaced admin rules",
+		Evidence: checks.Evidence{Layer: checks.LayerRules, Actual: "not read", Expected: "the node's rulesets"}}
 }
