@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -48,7 +47,7 @@ flushed chains, mixed backends and misplaced admin rules.`,
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig to read the node's configz and version with")
 	f.StringVar(&o.node, "node", "", "node name (default: the kubelet's --hostname-override or the host's /etc/hostname)")
 	f.StringVarP(&o.output, "output", "o", "table", "output format: "+strings.Join(render.Formats, "|"))
-	f.StringArrayVar(&o.rules, "rules", nil, "iptables-save/ip6tables-save output to check (repeatable)")
+	f.StringArrayVar(&o.rules, "rules", nil, "ruleset to check for flushed chains, mixed backends and misplaced admin rules: iptables-save (either flavour), iptables -S/-L, nft text or JSON; repeatable")
 	f.BoolVar(&o.exitCode, "exit-code", false, "exit 1 when a check FAILs")
 	return cmd
 }
@@ -110,11 +109,18 @@ func procSource(fsys hostfs.FS, root string) kubelet.Processes {
 	return kubelet.ProcFS{FS: hostfs.New("/"), Dir: "/proc"}
 }
 
-// readRules reads one --rules file (iptables-save or ip6tables-save text).
+// readRules reads one --rules file with the project's ruleset loader (every
+// format `exposure trace --rules` reads) and adapts it to the hygiene view.
+// iptables-legacy-save prints no backend in its header, so a table whose
+// backend the parser could not tell takes the header's.
 func readRules(p string) (hygiene.Snapshot, error) {
 	data, err := os.ReadFile(p)
 	if err != nil {
 		return hygiene.Snapshot{}, fmt.Errorf("read rules: %w", err)
 	}
-	return hygiene.ReadSave(filepath.Base(p), data)
+	rs, err := newLoader().Parse(data, p)
+	if err != nil {
+		return hygiene.Snapshot{}, fmt.Errorf("read rules: %w", err)
+	}
+	return hygiene.FromRuleset(rs).WithBackend(hygiene.HeaderBackend(data)), nil
 }
