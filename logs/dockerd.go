@@ -28,7 +28,7 @@ var (
 
 func (d *dockerd) Source() Source { return SourceDockerd }
 
-func (d *dockerd) Needles() []string { return []string{"port", "bind:", "Starting up", "external connectivity"} }
+func (d *dockerd) Needles() []string { return []string{"-j DNAT", "Bind for", "bind: address", "Starting up", "external connectivity"} }
 
 func (d *dockerd) Flush(func(Event)) {}
 

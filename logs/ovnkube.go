@@ -24,7 +24,7 @@ var ovnChains = map[string]bool{"OVN-KUBE-NODEPORT": true, "OVN-KUBE-EXTERNALIP"
 
 func (o *ovnkube) Source() Source { return SourceOVNKube }
 
-func (o *ovnkube) Needles() []string { return []string{"port"} }
+func (o *ovnkube) Needles() []string { return []string{"OVN-KUBE-"} }
 
 func (o *ovnkube) Flush(func(Event)) {}
 

@@ -37,11 +37,6 @@ type Reader struct {
 	MaxLine int
 }
 
-// journalBytes is the start of a journalctl -o json MESSAGE that is not
-// text: an array of byte values. It has to be decoded before the needles
-// can be looked for.
-const journalBytes = `"MESSAGE":[`
-
 // Read reads every input in order and returns the timeline sorted by time.
 func (rd *Reader) Read(ctx context.Context, inputs []Input) (*Timeline, error) {
 	tl := &Timeline{Events: []Event{}, Problems: []Problem{}, Notes: []Note{}}
@@ -107,7 +102,7 @@ func (rd *Reader) newStream(in Input, tl *Timeline, emit func(Event)) *stream {
 	if !in.ModTime.IsZero() {
 		st.tc.Ref = in.ModTime
 	}
-	needles := []string{journalBytes}
+	var needles []string
 	for _, r := range st.recs {
 		needles = append(needles, r.Needles()...)
 	}
