@@ -8,32 +8,62 @@ import (
 	"github.com/exposure-audit/exposure/checks"
 )
 
-// expectation is a chain a running component keeps in the ruleset.
+// expectation is a chain a running component keeps in some tables of each
+// IP family it manages.
 type expectation struct {
 	id, title string
 	who       Component
-	table     string
-	chain     string
-	severity  checks.Severity
-	why       string
+	// prefix marks the component's chains; a family holding any of them is
+	// one the component manages.
+	prefix   string
+	tables   []string
+	chain    string
+	severity checks.Severity
+	why      string
 }
 
-// expectations: the kubelet's canary (utiliptables.Monitor, mangle/nat/
-// filter) and KUBE-FIREWALL; kube-proxy's canary and KUBE-SERVICES
-// (iptables and IPVS modes; nftables mode writes table ip kube-proxy
-// instead); OVN-Kubernetes' node chains (gateway init, iptables mode);
-// dockerd's DOCKER and DOCKER-USER (created once at start, not repaired).
+// canaryTables are the tables utiliptables.Monitor watches for the kubelet's
+// and kube-proxy's canaries (pkg/util/iptables Monitor: mangle, nat, filter);
+// a canary missing from one of them means that table was flushed.
+var canaryTables = []string{"mangle", "nat", "filter"}
+
+// expectations: the kubelet's and kube-proxy's canaries; kube-proxy's
+// KUBE-SERVICES (iptables and IPVS modes; nftables mode writes table ip
+// kube-proxy instead); OVN-Kubernetes' node chains (gateway init, iptables
+// mode); dockerd's DOCKER-USER (created once at start, not repaired).
 var expectations = []expectation{
-	{"kubelet-canary", "The kubelet's canary chain is present", Kubelet, "mangle", "KUBE-KUBELET-CANARY", checks.Medium,
+	{"kubelet-canary", "The kubelet's canary chains are present", Kubelet, "KUBE-", canaryTables, "KUBE-KUBELET-CANARY", checks.Medium,
 		"the kubelet's canary is gone: the table was flushed after it started (it resyncs within a minute), or makeIPTablesUtilChains is false"},
-	{"kube-proxy-canary", "kube-proxy's canary chain is present", KubeProxy, "mangle", "KUBE-PROXY-CANARY", checks.Medium,
-		"kube-proxy's canary is gone: the table was flushed and kube-proxy has not resynced yet, or it runs in nftables mode"},
-	{"kube-proxy-chains", "kube-proxy's service chains are present", KubeProxy, "nat", "KUBE-SERVICES", checks.High,
-		"KUBE-SERVICES is missing while kube-proxy runs: Services and NodePorts do not work (flushed ruleset, or nftables mode)"},
-	{"ovnk-chains", "OVN-Kubernetes' node chains are present", OVNK, "nat", "OVN-KUBE-NODEPORT", checks.High,
+	{"kube-proxy-canary", "kube-proxy's canary chains are present", KubeProxy, "KUBE-", canaryTables, "KUBE-PROXY-CANARY", checks.Medium,
+		"kube-proxy's canary is gone: the table was flushed and kube-proxy has not resynced yet"},
+	{"kube-proxy-chains", "kube-proxy's service chains are present", KubeProxy, "KUBE-", []string{"nat"}, "KUBE-SERVICES", checks.High,
+		"KUBE-SERVICES is missing while kube-proxy runs: Services and NodePorts do not work"},
+	{"ovnk-chains", "OVN-Kubernetes' node chains are present", OVNK, "OVN-KUBE-", []string{"nat"}, "OVN-KUBE-NODEPORT", checks.High,
 		"OVN-KUBE-NODEPORT is missing while ovnkube runs: NodePorts and external IPs break until ovnkube-node resyncs (or it uses nftables)"},
-	{"docker-chains", "Docker's chains are present", Docker, "filter", "DOCKER-USER", checks.High,
+	{"docker-chains", "Docker's chains are present", Docker, "DOCKER", []string{"filter"}, "DOCKER-USER", checks.High,
 		"DOCKER-USER is missing while dockerd runs: the ruleset was flushed and dockerd does not recreate its chains until restarted"},
+}
+
+// missing returns "family/table" for each table of each managed family
+// lacking e.chain (any backend). The managed families are those holding a
+// chain with e.prefix, else every family present.
+func (e expectation) missing(s Snapshot) []string {
+	fams := s.families(e.prefix)
+	if len(fams) == 0 {
+		fams = s.families("")
+	}
+	if len(fams) == 0 {
+		fams = []string{"ipv4"}
+	}
+	var out []string
+	for _, f := range fams {
+		for _, t := range e.tables {
+			if !s.hasChainIn(f, t, e.chain) {
+				out = append(out, f+"/"+t)
+			}
+		}
+	}
+	return out
 }
 
 // Rules runs the rules-based checks on a snapshot. makeChains is the
@@ -74,10 +104,14 @@ func flushed(s Snapshot, cs Components) checks.Result {
 // expect checks one component's chain.
 func expect(s Snapshot, cs Components, e expectation, makeChains string) checks.Result {
 	r := rulesResult(e.id, e.title, e.severity)
-	r.Evidence.Path = e.table + "/" + e.chain
+	r.Evidence.Path = strings.Join(e.tables, ",") + "/" + e.chain
 	r.Evidence.Expected = "present"
-	present := s.HasChain(e.table, e.chain)
-	r.Evidence.Actual = map[bool]string{true: "present", false: "missing"}[present]
+	gone := e.missing(s)
+	present := len(gone) == 0
+	r.Evidence.Actual = "present"
+	if !present {
+		r.Evidence.Actual = "missing in " + strings.Join(gone, ", ")
+	}
 	nftMode := e.who == KubeProxy && len(s.nativeChains("kube-proxy")) > 0
 	switch {
 	case !cs.Has(e.who):

@@ -3,6 +3,7 @@ package hygiene
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -54,6 +55,45 @@ type Snapshot struct {
 func (s Snapshot) HasChain(table, chain string) bool {
 	for _, t := range s.Tables {
 		if t.Name != table {
+			continue
+		}
+		for _, c := range t.Chains {
+			if c == chain {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// families returns, sorted, the IP families of iptables tables holding a
+// chain starting with prefix ("" for any table).
+func (s Snapshot) families(prefix string) []string {
+	seen := map[string]bool{}
+	for _, t := range s.Tables {
+		if t.Backend == Native || seen[t.Family] {
+			continue
+		}
+		for _, c := range t.Chains {
+			if prefix == "" || strings.HasPrefix(c, prefix) {
+				seen[t.Family] = true
+				break
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for f := range seen {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// hasChainIn reports whether chain exists in table of family, in any
+// iptables backend.
+func (s Snapshot) hasChainIn(family, table, chain string) bool {
+	for _, t := range s.Tables {
+		if t.Family != family || t.Name != table || t.Backend == Native {
 			continue
 		}
 		for _, c := range t.Chains {

@@ -37,10 +37,12 @@ func statusOf(rs []checks.Result, ids ...string) map[string]string {
 }
 
 func TestRulesHandMade(t *testing.T) {
+	canaries := []string{"KUBE-KUBELET-CANARY", "KUBE-PROXY-CANARY"}
 	kubeTables := []Table{
-		table("ipv4", "mangle", NFT, []string{"KUBE-KUBELET-CANARY", "KUBE-PROXY-CANARY"}),
-		table("ipv4", "nat", NFT, []string{"PREROUTING", "KUBE-SERVICES", "KUBE-PROXY-CANARY"},
+		table("ipv4", "mangle", NFT, canaries),
+		table("ipv4", "nat", NFT, append([]string{"PREROUTING", "KUBE-SERVICES"}, canaries...),
 			`-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`),
+		table("ipv4", "filter", NFT, append([]string{"INPUT", "KUBE-FIREWALL"}, canaries...), "-A INPUT -j KUBE-FIREWALL"),
 	}
 	tests := []struct {
 		name       string
@@ -52,39 +54,45 @@ func TestRulesHandMade(t *testing.T) {
 		{"flushed while the kubelet runs", Snapshot{Tables: []Table{table("ipv4", "filter", NFT, builtins)}},
 			Components{Kubelet: "pid 1"}, "true", map[string]string{
 				"ruleset-flushed": "FAIL 1 tables, 0 rules, 0 Kubernetes chains",
-				"kubelet-canary":  "WARN missing",
+				"kubelet-canary":  "WARN missing in ipv4/mangle, ipv4/nat, ipv4/filter",
 			}},
 		{"no Kubernetes component: nothing expected", Snapshot{}, Components{}, "", map[string]string{
 			"ruleset-flushed": "INFO 0 tables, 0 rules, 0 Kubernetes chains",
-			"kubelet-canary":  "INFO missing",
+			"kubelet-canary":  "INFO missing in ipv4/mangle, ipv4/nat, ipv4/filter",
 		}},
 		{"intact Kubernetes ruleset", Snapshot{Tables: kubeTables}, Components{Kubelet: "a", KubeProxy: "b"}, "true", map[string]string{
-			"ruleset-flushed":   "PASS 2 tables, 1 rules, 4 Kubernetes chains",
+			"ruleset-flushed":   "PASS 3 tables, 2 rules, 8 Kubernetes chains",
 			"kubelet-canary":    "PASS present",
 			"kube-proxy-canary": "PASS present",
 			"kube-proxy-chains": "PASS present",
 		}},
+		{"filter restored over kube-proxy's rules: canary gone from filter only", Snapshot{Tables: append(kubeTables[:2:2],
+			table("ipv4", "filter", NFT, builtins, "-A INPUT -p tcp --dport 22 -j ACCEPT"))}, Components{Kubelet: "a", KubeProxy: "b"}, "true", map[string]string{
+			"kube-proxy-canary": "WARN missing in ipv4/filter",
+			"kubelet-canary":    "WARN missing in ipv4/filter",
+			"kube-proxy-chains": "PASS present",
+		}},
 		{"kube-proxy canary gone, chains still there", Snapshot{Tables: []Table{
 			table("ipv4", "nat", NFT, []string{"KUBE-SERVICES"})}}, Components{KubeProxy: "b"}, "", map[string]string{
-			"kube-proxy-canary": "WARN missing",
+			"kube-proxy-canary": "WARN missing in ipv4/mangle, ipv4/nat, ipv4/filter",
 			"kube-proxy-chains": "PASS present",
 		}},
 		{"kubelet canary not expected with makeIPTablesUtilChains false", Snapshot{Tables: []Table{
 			table("ipv4", "nat", NFT, []string{"KUBE-SERVICES"})}}, Components{Kubelet: "a"}, "false", map[string]string{
-			"kubelet-canary": "INFO missing",
+			"kubelet-canary": "INFO missing in ipv4/mangle, ipv4/nat, ipv4/filter",
 		}},
 		{"kube-proxy in nftables mode keeps no iptables chains", Snapshot{Tables: []Table{
 			{Family: "ip", Name: "kube-proxy", Backend: Native, Chains: []string{"services", "nodeports"}},
 			{Family: "inet", Name: "admin", Backend: Native, Chains: []string{"input"}, Rules: []Rule{{Table: "admin", Chain: "input", Index: 1, Text: "tcp dport 22 accept"}}},
 		}}, Components{KubeProxy: "b"}, "", map[string]string{
 			"ruleset-flushed":   "PASS 2 tables, 1 rules, 2 Kubernetes chains",
-			"kube-proxy-canary": "PASS missing",
-			"kube-proxy-chains": "PASS missing",
+			"kube-proxy-canary": "PASS missing in ipv4/mangle, ipv4/nat, ipv4/filter",
+			"kube-proxy-chains": "PASS missing in ipv4/nat",
 			"admin-rules":       "PASS none",
 		}},
 		{"docker chains gone while dockerd runs", Snapshot{Tables: []Table{table("ipv4", "filter", Legacy, builtins)}},
-			Components{Docker: "pid 9"}, "", map[string]string{"docker-chains": "FAIL missing"}},
-		{"OVN-K chains gone", Snapshot{Tables: kubeTables}, Components{OVNK: "pid 3"}, "", map[string]string{"ovnk-chains": "FAIL missing"}},
+			Components{Docker: "pid 9"}, "", map[string]string{"docker-chains": "FAIL missing in ipv4/filter"}},
+		{"OVN-K chains gone", Snapshot{Tables: kubeTables}, Components{OVNK: "pid 3"}, "", map[string]string{"ovnk-chains": "FAIL missing in ipv4/nat"}},
 		{"legacy and nft both hold IPv4 rules", Snapshot{Tables: []Table{
 			table("ipv4", "filter", Legacy, builtins, "-A INPUT -i docker0 -j ACCEPT"),
 			table("ipv4", "filter", NFT, builtins, "-A INPUT -j KUBE-FIREWALL"),
