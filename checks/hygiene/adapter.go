@@ -1,6 +1,8 @@
 package hygiene
 
 import (
+	"strings"
+
 	nf "github.com/exposure-audit/exposure/netfilter"
 )
 
@@ -34,7 +36,7 @@ func fromTable(t *nf.Table) Table {
 				continue
 			}
 			prev, n = r.Text, n+1
-			out.Rules = append(out.Rules, Rule{Table: t.Name, Chain: c.Name, Index: n, Text: r.Text, Target: r.Target})
+			out.Rules = append(out.Rules, Rule{Table: t.Name, Chain: c.Name, Index: n, Text: stripCounters(r.Text), Target: r.Target})
 		}
 	}
 	return out
@@ -60,4 +62,15 @@ func backendName(b nf.Backend) Backend {
 		return Native
 	}
 	return ""
+}
+
+// stripCounters drops the "[packets:bytes] " prefix iptables-save -c puts
+// before each rule, so rule text reads as iptables -S prints it.
+func stripCounters(text string) string {
+	if strings.HasPrefix(text, "[") {
+		if _, rest, ok := strings.Cut(text, "] "); ok {
+			return rest
+		}
+	}
+	return text
 }

@@ -13,7 +13,7 @@ func TestFromRuleset(t *testing.T) {
 	in := filter.AddChain(&nf.Chain{Name: "INPUT"})
 	in.AddRule(&nf.Rule{Text: "-A INPUT -s 192.0.2.1,192.0.2.2 -j DROP", Target: "DROP"})
 	in.AddRule(&nf.Rule{Text: "-A INPUT -s 192.0.2.1,192.0.2.2 -j DROP", Target: "DROP"})
-	in.AddRule(&nf.Rule{Text: "-A INPUT -j KUBE-FIREWALL", Target: "KUBE-FIREWALL"})
+	in.AddRule(&nf.Rule{Text: "[12:720] -A INPUT -j KUBE-FIREWALL", Target: "KUBE-FIREWALL"})
 	filter.AddChain(&nf.Chain{Name: "KUBE-FIREWALL"})
 	kp := nf.NewTable(nf.FamilyIPv6, "kube-proxy", nf.BackendNft)
 	kp.AddChain(&nf.Chain{Name: "services"})
