@@ -2,7 +2,12 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,5 +122,69 @@ func TestCheckOutputs(t *testing.T) {
 				t.Errorf("exit %d (%s); output lacks %q:\n%s", code, stderr, want, stdout)
 			}
 		})
+	}
+}
+
+// TestCheckConfigz serves a node and its configz from a TLS API server and
+// checks that the CLI prefers the live configuration over the node's files
+// (which say --make-iptables-util-chains=false).
+func TestCheckConfigz(t *testing.T) {
+	api := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer tok" {
+			http.Error(w, "Unauthorized", http.StatusUnauthorized)
+			return
+		}
+		switch r.URL.Path {
+		case "/api/v1/nodes/node-a":
+			fmt.Fprint(w, `{"status":{"nodeInfo":{"kubeletVersion":"v1.33.1"}}}`)
+		case "/api/v1/nodes/node-a/proxy/configz":
+			fmt.Fprint(w, `{"kubeletconfig":{"makeIPTablesUtilChains":true,"readOnlyPort":10255}}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer api.Close()
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: api.Certificate().Raw})
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	content := fmt.Sprintf("apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: k, cluster: {server: %q, certificate-authority-data: %s}}]\n"+
+		"users: [{name: u, user: {token: tok}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n", api.URL, base64.StdEncoding.EncodeToString(ca))
+	if err := os.WriteFile(kc, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "check", "--root", nodes+"/kubeadm", "--kubeconfig", kc, "-o", "kube-bench")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{`"version": "cis-1.12"`, `"detected_version": "v1.33.1"`, `"audit": "configz: /api/v1/nodes/node-a/proxy/configz"`, `"actual_value": "10255"`} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("kube-bench output lacks %s:\n%s", want, stdout)
+		}
+	}
+}
+
+// TestCheckRules reads real captures through --rules.
+func TestCheckRules(t *testing.T) {
+	captures := "../../checks/hygiene/testdata/"
+	code, stdout, stderr := runCLI(t, "check", "--root", nodes+"/proc", "--kubelet-version", "v1.32.0", "-o", "json",
+		"--rules", captures+"kube-proxy-synced.iptables-nft-save.txt", "--rules", captures+"docker-run.iptables-legacy-save.txt")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var doc struct {
+		Results []struct{ ID, Status string } `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range doc.Results {
+		got[r.ID] = r.Status
+	}
+	want := map[string]string{"mixed-backends": "WARN", "ruleset-flushed": "PASS", "admin-rules": "PASS", "docker-chains": "PASS",
+		"restore-iptables": "FAIL", "firewalld-iptables": "FAIL"}
+	for id, st := range want {
+		if got[id] != st {
+			t.Errorf("%s: got %q, want %q", id, got[id], st)
+		}
 	}
 }
