@@ -265,6 +265,11 @@ func allowedHooks(t *Table, e Expr) (uint8, string) {
 			return hm(HookPostrouting), x.Kind.String()
 		}
 	case *NotrackStmt:
+		// xt_CT's checkentry confines NOTRACK to the raw table's hooks;
+		// nft's notrack expression has no validate hook and loads anywhere.
+		if !t.IsIptables() {
+			return 0, ""
+		}
 		return hm(HookPrerouting, HookOutput), "NOTRACK"
 	case *VerdictExpr:
 		if x.V.Kind == VerdictReject {
