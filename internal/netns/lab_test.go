@@ -189,3 +189,54 @@ func TestListenDial(t *testing.T) {
 		})
 	}
 }
+
+// TestForwardDecrementsTTL records that the kernel decrements the TTL (hop limit)
+// of a forwarded packet before the FORWARD hook: FORWARD and POSTROUTING see 63
+// for a packet that arrived with 64, PREROUTING sees 64.
+func TestForwardDecrementsTTL(t *testing.T) {
+	lab := New(t)
+	for _, v6 := range []bool{false, true} {
+		mod, opt, src, dst := "ttl", "--ttl-eq", addr("198.18.0.7"), addr("203.0.113.2")
+		if v6 {
+			mod, opt, src, dst = "hl", "--hl-eq", addr("2001:db8:ff00::7"), addr("2001:db8:2::2")
+		}
+		var sb strings.Builder
+		sb.WriteString("*mangle\n")
+		for _, c := range []string{"PREROUTING", "FORWARD", "POSTROUTING"} {
+			for _, v := range []int{63, 64} {
+				fmt.Fprintf(&sb, "-A %s -m %s %s %d\n", c, mod, opt, v)
+			}
+		}
+		sb.WriteString("COMMIT\n")
+		for _, b := range []Backend{Legacy, NFT} {
+			t.Run(fmt.Sprintf("%s/v6=%t", b, v6), func(t *testing.T) {
+				if err := lab.Reset(); err != nil {
+					t.Fatal(err)
+				}
+				if err := lab.RestoreIptables(b, v6, sb.String()); err != nil {
+					t.Fatal(err)
+				}
+				p := Probe{Src: src, Dst: dst, Proto: ProtoUDP, SPort: 1, DPort: 2, TTL: 64, Via: "c0"}
+				if err := lab.Inject(p); err != nil {
+					t.Fatal(err)
+				}
+				save, err := lab.SaveIptables(b, v6)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cs, _ := ParseSaveCounters(save)
+				var got []string
+				for _, c := range cs {
+					if c.Rule > 0 && c.Packets > 0 {
+						f := strings.Fields(c.Text)
+						got = append(got, c.Chain+"="+f[len(f)-1])
+					}
+				}
+				want := "PREROUTING=64 FORWARD=63 POSTROUTING=63"
+				if strings.Join(got, " ") != want {
+					t.Errorf("got %v, want %s", got, want)
+				}
+			})
+		}
+	}
+}

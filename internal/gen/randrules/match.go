@@ -3,6 +3,7 @@ package randrules
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -45,6 +46,9 @@ func (g *gen) fillRule(c *chain, rl *Rule) {
 	b.stateModules()
 	b.miscModules()
 	target := b.target(rl)
+	if f := strings.Fields(target); len(f) > 1 {
+		rl.target = f[1]
+	}
 	rl.Text = strings.Join(append(append([]string{"-A", c.name}, b.leading()...), append(b.mods, target)...), " ")
 	rl.Text = strings.TrimSpace(rl.Text)
 	rl.cond = b.cond
@@ -117,7 +121,7 @@ func (b *rb) addrMatches() {
 			maxBits = 64 + 64*r.IntN(2)
 		}
 		b.cond.src = subnet(r, b.pl.probeSrc, maxBits)
-		if r.IntN(10) < 3 {
+		if r.IntN(10) < 2 {
 			b.cond.src = b.pl.srcNets[r.IntN(len(b.pl.srcNets))]
 		}
 		_, b.cond.srcNeg = b.neg(20)
@@ -140,7 +144,7 @@ func (b *rb) addrMatches() {
 }
 
 // ifaceNames are -i/-o values: the node's devices, wildcards, and names that exist nowhere.
-var ifaceNames = []string{"n0", "n1", "n2", "lo", "n+", "c+", "n9", "eth+", "n0", "n1"}
+var ifaceNames = []string{"n0", "n1", "n2", "lo", "n+", "n0", "n1", "n2", "c+", "n9", "eth+"}
 
 // ifaceMatches picks -i (only where an input device exists: PREROUTING, INPUT,
 // FORWARD) and -o (FORWARD, OUTPUT, POSTROUTING). Elsewhere iptables-nft and
@@ -318,8 +322,9 @@ func (b *rb) icmpModule(mod, opt string, types []icmpType) {
 	}
 }
 
-// ctStates are the conntrack states a rule may name.
-var ctStates = []string{"NEW", "ESTABLISHED", "RELATED", "INVALID", "UNTRACKED"}
+// ctStates are the conntrack states a rule may name, weighted towards those a
+// first packet can have.
+var ctStates = []string{"NEW", "NEW", "NEW", "INVALID", "INVALID", "ESTABLISHED", "RELATED", "UNTRACKED"}
 
 // stateModules adds -m conntrack --ctstate or -m state --state.
 func (b *rb) stateModules() {
@@ -327,10 +332,11 @@ func (b *rb) stateModules() {
 		return
 	}
 	r := b.g.r
-	perm := r.Perm(len(ctStates))
 	var states []string
-	for _, i := range perm[:1+r.IntN(3)] {
-		states = append(states, ctStates[i])
+	for n := 1 + r.IntN(3); len(states) < n; {
+		if s := ctStates[r.IntN(len(ctStates))]; !slices.Contains(states, s) {
+			states = append(states, s)
+		}
 	}
 	n, neg := b.neg(15)
 	if r.IntN(3) == 0 {

@@ -69,7 +69,7 @@ func (b *rb) addrtype() {
 	var parts []string
 	if r.IntN(2) == 0 {
 		n, _ := b.neg(20)
-		parts = append(parts, n+"--src-type "+types[r.IntN(len(types))])
+		parts = append(parts, n+"--src-type "+b.srcType(types))
 	}
 	if len(parts) == 0 || r.IntN(2) == 0 {
 		n, neg := b.neg(20)
@@ -87,10 +87,25 @@ func (b *rb) addrtype() {
 	b.mod("-m addrtype %s", strings.Join(parts, " "))
 }
 
+// srcType picks a --src-type, mostly one that probe sources have (UNICAST on
+// IPv4; UNICAST and UNREACHABLE on IPv6, whose addrtype reads the main table).
+func (b *rb) srcType(types []string) string {
+	if b.g.r.IntN(2) == 0 {
+		return types[b.g.r.IntN(len(types))]
+	}
+	if b.fam == 6 && b.g.r.IntN(2) == 0 {
+		return "UNREACHABLE"
+	}
+	return "UNICAST"
+}
+
 // markValue returns "V" or "V/M" in hex.
 func (b *rb) markValue() string {
 	r := b.g.r
 	v := uint32(r.IntN(16))
+	if r.IntN(5) < 2 {
+		v = 0 // probes start with mark 0; keep some mark matches reachable
+	}
 	if r.IntN(2) == 0 {
 		return fmt.Sprintf("0x%x", v)
 	}

@@ -1,7 +1,6 @@
 package randrules
 
 import (
-	"fmt"
 	"net"
 	"net/netip"
 	"slices"
@@ -26,36 +25,103 @@ func (g *gen) probes() []Probe {
 	out := make([]Probe, 0, g.cfg.Probes)
 	for range g.cfg.Probes {
 		if len(all) > 0 && g.r.Float64() < g.cfg.AimedShare {
-			rl := all[g.r.IntN(len(all))]
-			out = append(out, Probe{Probe: g.aim(rl), Aim: fmt.Sprintf("%s/%s#%d", rl.Table, rl.Chain, rl.Index)})
+			pr, aim, path := g.aim(all)
+			out = append(out, Probe{Probe: pr, Aim: aim, Path: path})
 			continue
 		}
-		out = append(out, Probe{Probe: g.realize(noCond(), g.randomEntry(hPre|hIn|hFwd|hOut|hPost)), Aim: "random"})
+		out = append(out, Probe{Probe: g.realize(noCond(), g.randomEntry(hPre|hIn|hFwd|hOut|hPost, 0)), Aim: "random"})
 	}
 	return out
 }
 
 // aim builds a probe meant to reach and match rl: it walks up a random chain of
 // callers to a built-in chain, merges the conditions of every rule on that path,
-// and picks an entry point that reaches the built-in chain's hook.
-func (g *gen) aim(rl *Rule) netns.Probe {
+// and picks an entry point that reaches the built-in chain's hook. Paths whose
+// conditions surely conflict, or that need what a probe cannot be (a source
+// outside the probe range, a device that does not exist), are retried with
+// another rule, up to a few times.
+func (g *gen) aim(all []*Rule) (netns.Probe, string, []string) {
+	var (
+		merged cond
+		path   []string
+		root   *chain
+		rl     *Rule
+	)
+	for range 8 {
+		rl = all[g.r.IntN(len(all))]
+		var ok bool
+		merged, path, root, ok = g.walk(rl)
+		if ok && g.feasible(merged) {
+			break
+		}
+	}
+	if root.table == "nat" && merged.states == nil {
+		merged.states = []string{"NEW"} // nat chains see only a flow's first packet, and no INVALID one
+	}
+	e := g.steerEntry(g.randomEntry(root.hooks, g.wantLocal(merged)), merged)
+	pr := g.realize(merged, e)
+	if !e.fromNode && !e.local && root.hooks&(hFwd|hPost) != 0 && merged.ttlOp != "" && pr.TTL < 255 {
+		pr.TTL++ // forwarding decrements the TTL before FORWARD and POSTROUTING see it
+	}
+	return pr, rl.key(), path
+}
+
+// walk picks a random path from a built-in chain down to rl and merges its conditions.
+func (g *gen) walk(rl *Rule) (cond, []string, *chain, bool) {
 	conds := []cond{rl.cond}
+	path := []string{rl.key()}
 	c := g.chain(rl.Table, rl.Chain)
 	for !c.builtin && len(c.callers) > 0 {
 		caller := c.callers[g.r.IntN(len(c.callers))]
 		conds = append(conds, caller.cond)
+		path = append(path, caller.key())
 		c = g.chain(caller.Table, caller.Chain)
 	}
-	merged := noCond()
+	slices.Reverse(path)
+	merged, ok := noCond(), true
 	for _, x := range slices.Backward(conds) {
-		merged = merged.merge(x)
+		var fits bool
+		merged, fits = merged.merge(x)
+		ok = ok && fits
 	}
-	e := g.randomEntry(c.hooks)
-	return g.realize(merged, g.steerEntry(e, merged))
+	return merged, path, c, ok
 }
 
-// randomEntry picks an entry point that traverses one of the hooks in h.
-func (g *gen) randomEntry(h hooks) entry {
+// missing are -i/-o names no device of the node has.
+var missing = []string{"c+", "n9", "eth+"}
+
+// feasible reports whether a probe can meet c at all.
+func (g *gen) feasible(c cond) bool {
+	src := g.pl.probeSrc
+	switch {
+	case c.src.IsValid() && !c.srcNeg && !c.src.Overlaps(src):
+		return false
+	case c.src.IsValid() && c.srcNeg && c.src.Bits() <= src.Bits() && c.src.Contains(src.Addr()):
+		return false
+	case !c.inNeg && slices.Contains(missing, c.in), !c.outNeg && slices.Contains(missing, c.out):
+		return false
+	}
+	return true
+}
+
+// wantLocal says whether the destination conditions call for a node address
+// (+1), a routed one (-1), or do not care (0).
+func (g *gen) wantLocal(c cond) int {
+	switch {
+	case c.dstType == "LOCAL":
+		return map[bool]int{false: 1, true: -1}[c.dstTNeg]
+	case c.dst.IsValid() && !c.dstNeg && c.dst.Bits() > 0:
+		if slices.ContainsFunc(g.pl.local, c.dst.Contains) {
+			return 1
+		}
+		return -1
+	}
+	return 0
+}
+
+// randomEntry picks an entry point that traverses one of the hooks in h,
+// preferring a local or routed destination as local says (see wantLocal).
+func (g *gen) randomEntry(h hooks, local int) entry {
 	var opts []entry
 	via := []string{"c0", "c0", "c0", "c2", "s0"}[g.r.IntN(5)]
 	if h&(hPre|hIn) != 0 {
@@ -72,6 +138,15 @@ func (g *gen) randomEntry(h hooks) entry {
 	}
 	if len(opts) == 0 {
 		opts = append(opts, entry{via: via, local: true})
+	}
+	var pref []entry
+	for _, e := range opts {
+		if local == 0 || e.local == (local > 0) {
+			pref = append(pref, e)
+		}
+	}
+	if len(pref) > 0 {
+		opts = pref
 	}
 	return opts[g.r.IntN(len(opts))]
 }
@@ -92,6 +167,12 @@ func (g *gen) steerEntry(e entry, c cond) entry {
 				e = entry{via: "c0", local: e.local}
 			}
 		}
+	}
+	if c.in != "" && c.inNeg && !e.fromNode && viaFor[c.in] == e.via {
+		e.via = map[string]string{"c0": "c2", "c2": "s0", "s0": "c0"}[e.via]
+	}
+	if c.in == "lo" && c.inNeg && e.fromNode && e.local {
+		e = entry{via: "c0", local: true}
 	}
 	if c.out != "" && !c.outNeg {
 		switch c.out {
@@ -326,6 +407,9 @@ func (g *gen) pickICMP(c cond) (uint8, uint8) {
 	}
 	if c.icmpType >= 0 && !c.icmpNeg {
 		return uint8(c.icmpType), uint8(max(c.icmpCode, 0))
+	}
+	if len(c.states) > 0 && !c.stateNeg && c.states[0] == "NEW" && c.icmpType < 0 {
+		return types[0].mustType(), 0 // echo request
 	}
 	for range 20 {
 		t := types[g.r.IntN(len(types))]

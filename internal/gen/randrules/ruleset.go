@@ -34,6 +34,7 @@ type Rule struct {
 	Text         string // the rule as written: "-A CHAIN ..."
 	Jump         string // user chain this rule jumps or goes to; "" otherwise
 	Goto         bool   // Jump is a -g goto
+	target       string // target name ("" for none)
 	cond         cond   // what a packet needs to match the rule
 }
 
@@ -48,8 +49,12 @@ type Ruleset struct {
 // Probe is a lab probe and what it was aimed at.
 type Probe struct {
 	netns.Probe
-	Aim string // "table/chain#index" of the targeted rule, or "random"
+	Aim  string   // "table/chain#index" of the targeted rule, or "random"
+	Path []string // the jump rules the probe was steered through, from a built-in chain down, then Aim
 }
+
+// key returns "table/chain#index".
+func (rl *Rule) key() string { return fmt.Sprintf("%s/%s#%d", rl.Table, rl.Chain, rl.Index) }
 
 // chain is one chain under construction.
 type chain struct {
@@ -92,7 +97,11 @@ func Generate(r *rand.Rand, cfg Config) *Ruleset {
 func (g *gen) addTable(t string) {
 	for _, name := range netns.BuiltinChains[t] {
 		pol := "ACCEPT"
-		if t != "nat" && g.cfg.Features.Has(FeatDropPolicy) && g.r.IntN(5) == 0 {
+		odds := 40 // a DROP policy early in the path hides everything after it
+		if t == "filter" {
+			odds = 5
+		}
+		if t != "nat" && g.cfg.Features.Has(FeatDropPolicy) && g.r.IntN(odds) == 0 {
 			pol = "DROP"
 		}
 		g.chains = append(g.chains, &chain{table: t, name: name, builtin: true, policy: pol, hooks: builtinHook[name]})
@@ -207,13 +216,32 @@ func (g *gen) chain(t, name string) *chain {
 	return nil
 }
 
-// fillRules writes every rule's matches and target.
+// fillRules writes every rule's matches and target. In two chains of three the
+// rules that end the chain's traversal (verdicts, NAT, RETURN) then move after
+// the others, as real rulesets tend to be written, so that probes reach deeper.
 func (g *gen) fillRules() {
 	for _, c := range g.chains {
 		for _, rl := range c.rules {
 			g.fillRule(c, rl)
 		}
+		if g.r.IntN(3) != 0 {
+			slices.SortStableFunc(c.rules, func(x, y *Rule) int { return x.ends() - y.ends() })
+		}
+		for i, rl := range c.rules {
+			rl.Index = i + 1
+		}
 	}
+}
+
+// terminal lists the targets after which the chain's traversal does not go on.
+var terminal = []string{"ACCEPT", "DROP", "REJECT", "RETURN", "DNAT", "SNAT", "MASQUERADE", "REDIRECT"}
+
+// ends returns 1 when the rule ends its chain's traversal on a match, else 0.
+func (rl *Rule) ends() int {
+	if rl.Goto || slices.Contains(terminal, rl.target) {
+		return 1
+	}
+	return 0
 }
 
 // text renders the restore input: tables in order, chains, rules, COMMIT.

@@ -18,26 +18,26 @@ type targetChoice struct {
 // INPUT/FORWARD/OUTPUT), and by the enabled features. iptables refuses DROP in nat.
 func (b *rb) targetChoices() []targetChoice {
 	f, h, t := b.g.cfg.Features, b.c.hooks, b.c.table
-	out := []targetChoice{{"", 30}, {"ACCEPT", 8}, {"RETURN", 10}}
+	out := []targetChoice{{"", 40}, {"ACCEPT", 5}, {"RETURN", 5}}
 	add := func(ok bool, name string, w int) {
 		if ok {
 			out = append(out, targetChoice{name, w})
 		}
 	}
-	add(t != "nat", "DROP", 8)
+	add(t != "nat", "DROP", 4)
 	add(f.Has(FeatLog), "LOG", 4)
 	add(f.Has(FeatLog), "NFLOG", 3)
-	add(t == "filter" && f.Has(FeatReject), "REJECT", 8)
+	add(t == "filter" && f.Has(FeatReject), "REJECT", 5)
 	add(t == "mangle" && f.Has(FeatMark), "MARK", 10)
 	add(t == "mangle" && f.Has(FeatMark), "CONNMARK", 5)
-	add(t == "raw" && f.Has(FeatNotrack), "NOTRACK", 4)
-	add(t == "raw" && f.Has(FeatNotrack), "CT", 4)
+	add(t == "raw" && f.Has(FeatNotrack), "NOTRACK", 3)
+	add(t == "raw" && f.Has(FeatNotrack), "CT", 3)
 	add(t == "raw" && f.Has(FeatTrace), "TRACE", 2)
 	nat := t == "nat" && f.Has(FeatNAT)
-	add(nat && h.within(hPre|hOut), "DNAT", 12)
-	add(nat && h.within(hPre|hOut), "REDIRECT", 5)
-	add(nat && h.within(hIn|hPost), "SNAT", 10)
-	add(nat && h.within(hPost), "MASQUERADE", 8)
+	add(nat && h.within(hPre|hOut), "DNAT", 10)
+	add(nat && h.within(hPre|hOut), "REDIRECT", 4)
+	add(nat && h.within(hIn|hPost), "SNAT", 8)
+	add(nat && h.within(hPost), "MASQUERADE", 6)
 	return out
 }
 
