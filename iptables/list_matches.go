@@ -175,9 +175,9 @@ func portOption(name, val string) (opt, bool) {
 	val, neg := negArg(val)
 	switch name {
 	case "spt", "spts":
-		return opt{name: "--sport", neg: neg, args: []string{val}}, true
+		return opt{name: "--sport", neg: neg, args: []string{numericPorts(val)}}, true
 	case "dpt", "dpts":
-		return opt{name: "--dport", neg: neg, args: []string{val}}, true
+		return opt{name: "--dport", neg: neg, args: []string{numericPorts(val)}}, true
 	case "option":
 		return opt{name: "--tcp-option", neg: neg, args: []string{val}}, true
 	case "flags":
@@ -221,7 +221,7 @@ func multiportRec(m *matchParser, _ string, neg bool) (listMod, bool) {
 	if list == "" {
 		return listMod{}, false
 	}
-	return listMod{mod: "multiport", opts: []opt{{name: dir, neg: inv || n, args: []string{list}}}}, true
+	return listMod{mod: "multiport", opts: []opt{{name: dir, neg: inv || n, args: []string{numericPorts(list)}}}}, true
 }
 
 // ctWords are the conntrack options, printed as their save names without
@@ -297,28 +297,27 @@ func commentRec(m *matchParser, _ string, neg bool) (listMod, bool) {
 }
 
 // commentEnd finds where a comment's text ends in body (which starts
-// right after "/* "), or -1.
+// right after "/* "), or -1: at a " */" followed by a blank or the end,
+// the last such one unless another comment opens after it.
 func commentEnd(body string) int {
 	if strings.HasPrefix(body, "*/") {
 		return 0
 	}
-	end := strings.Index(body, " */")
-	if end < 0 {
-		return -1
-	}
-	for {
-		after := body[end+3:]
-		if after != "" && after[0] != ' ' {
-			// "*/x": not an end.
-		} else if !strings.Contains(after, " */") || strings.Contains(after, "/* ") {
+	lastOpen := strings.LastIndex(body, "/* ")
+	lastClose := strings.LastIndex(body, " */")
+	for end := strings.Index(body, " */"); end >= 0; {
+		after := end + 3
+		boundary := after == len(body) || body[after] == ' '
+		if boundary && (end == lastClose || lastOpen >= after) {
 			return end
 		}
-		next := strings.Index(after, " */")
+		next := strings.Index(body[after:], " */")
 		if next < 0 {
-			return end
+			break
 		}
-		end += 3 + next
+		end = after + next
 	}
+	return -1
 }
 
 // markRec reads " mark match ! 0x1/0xf" and " connmark match  0x1"
@@ -437,7 +436,7 @@ func ownerRec(m *matchParser, w string, neg bool) (listMod, bool) {
 			return listMod{}, false
 		}
 		name := "--" + strings.ToLower(kind) + "-owner"
-		return listMod{mod: "owner", opts: []opt{{name: name, neg: neg, args: []string{m.t.word()}}}}, true
+		return listMod{mod: "owner", opts: []opt{{name: name, neg: neg, args: []string{m.ownerID(kind)}}}}, true
 	case "socket":
 		if !m.t.accept("exists") {
 			return listMod{}, false
@@ -445,6 +444,19 @@ func ownerRec(m *matchParser, w string, neg bool) (listMod, bool) {
 		return listMod{mod: "owner", opts: []opt{{name: "--socket-exists", neg: neg}}}, true
 	}
 	return listMod{}, false
+}
+
+// ownerID reads a user or group: a number or range with -n; without it a
+// name (getpwuid), of which only root (0) is known here.
+func (m *matchParser) ownerID(kind string) string {
+	w := m.t.word()
+	if w == "root" {
+		return "0"
+	}
+	if strings.Trim(w, "0123456789-") != "" {
+		m.lp.warn("owner %s %q: names are not resolved; kept as a match whose result is unknown", kind, w)
+	}
+	return w
 }
 
 // setRec reads " ! match-set NAME src,dst return-nomatch" (libxt_set.c

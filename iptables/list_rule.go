@@ -189,6 +189,7 @@ func (p *listParser) addrExpr(f field, fd nf.Field, op string, line string) ([]n
 			s = "::/0"
 		}
 	}
+	s = loopbackName(s, p.family())
 	v, err := parseAddr(s, p.family())
 	if err == nil {
 		return addrAlternatives(fd, []nf.Value{v}, neg)[0], nil
@@ -202,6 +203,27 @@ func (p *listParser) addrExpr(f field, fd nf.Field, op string, line string) ([]n
 		text = "! " + text
 	}
 	return []nf.Expr{&nf.StatefulMatch{Key: "unknown:hostname", Text: text}}, nil
+}
+
+// loopbackName replaces the names every distribution's /etc/hosts and
+// /etc/networks give the loopback address and network, which
+// xtables_ipaddr_to_anyname prints without -n.
+func loopbackName(s string, fam nf.IPFamily) string {
+	host, mask, hasMask := strings.Cut(s, "/")
+	switch {
+	case fam == nf.IPv6 && (host == "localhost" || host == "ip6-localhost"):
+		host = "::1"
+	case fam == nf.IPv4 && host == "localhost":
+		host = "127.0.0.1"
+	case fam == nf.IPv4 && host == "loopback":
+		host = "127.0.0.0"
+	default:
+		return s
+	}
+	if hasMask {
+		return host + "/" + mask
+	}
+	return host
 }
 
 // isHostName reports whether s can be a DNS name iptables printed for an

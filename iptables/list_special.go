@@ -136,3 +136,22 @@ func icmpTypeCode(m *matchParser, v6 bool) (string, bool) {
 	}
 	return t, true
 }
+
+// numericPorts rewrites the service names in a port, range or list
+// ("ssh", "ftp-data:ssh", "http,https") as numbers, so that names holding
+// "-" do not read as ranges.
+func numericPorts(s string) string {
+	parts := strings.Split(s, ",")
+	for i, part := range parts {
+		ends := strings.Split(part, ":")
+		for j, e := range ends {
+			if n, ok := services[e]; ok {
+				ends[j] = strconv.Itoa(int(n))
+			} else if n, ok := listServices[e]; ok {
+				ends[j] = strconv.Itoa(int(n))
+			}
+		}
+		parts[i] = strings.Join(ends, ":")
+	}
+	return strings.Join(parts, ",")
+}

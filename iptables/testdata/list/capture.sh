@@ -36,10 +36,12 @@ capture() {
 	: >"$base.L-n-v.txt"
 	: >"$base.L-n-v-x-line.txt"
 	: >"$base.L-n.txt"
+	: >"$base.L-v.txt"
 	for t in $tables; do
 		ip netns exec "$ns" $ipt -t "$t" -L -n -v >>"$base.L-n-v.txt"
 		ip netns exec "$ns" $ipt -t "$t" -L -n -v -x --line-numbers >>"$base.L-n-v-x-line.txt"
 		ip netns exec "$ns" $ipt -t "$t" -L -n >>"$base.L-n.txt"
+		ip netns exec "$ns" $ipt -t "$t" -L -v >>"$base.L-v.txt"
 	done
 	case $tables in *filter*)
 		ip netns exec "$ns" $ipt -L -n -v >"$base.filter.L-n-v.txt" ;;
