@@ -43,7 +43,7 @@ func TestNodeGolden(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					s, err := hygiene.ReadSave(filepath.Base(f), data)
+					s, err := hygiene.FromSave(filepath.Base(f), data)
 					if err != nil {
 						t.Fatal(err)
 					}

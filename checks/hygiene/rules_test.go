@@ -2,6 +2,7 @@ package hygiene
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -13,10 +14,17 @@ import (
 // strings in iptables -S form.
 func table(family, name string, b Backend, chains []string, rules ...string) Table {
 	t := Table{Family: family, Name: name, Backend: b, Chains: chains}
+	index := map[string]int{}
 	for _, r := range rules {
-		if err := addLine(&t, r); err != nil {
-			panic(err)
+		f := strings.Fields(r)
+		index[f[1]]++
+		target := ""
+		for i := 0; i+1 < len(f); i++ {
+			if f[i] == "-j" || f[i] == "-g" {
+				target = f[i+1]
+			}
 		}
+		t.Rules = append(t.Rules, Rule{Table: name, Chain: f[1], Index: index[f[1]], Text: r, Target: target})
 	}
 	return t
 }

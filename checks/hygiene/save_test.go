@@ -18,9 +18,9 @@ func readCapture(t *testing.T, name string) Snapshot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := ReadSave(name, data)
+	s, err := FromSave(name, data)
 	if err != nil {
-		t.Fatalf("ReadSave(%s): got error %v, want none", name, err)
+		t.Fatalf("FromSave(%s): got error %v, want none", name, err)
 	}
 	return s
 }
@@ -34,11 +34,7 @@ func tableSummary(s Snapshot) []string {
 	return out
 }
 
-func itoa(n int) string {
-	return string(rune('0'+n/100%10)) + string(rune('0'+n/10%10)) + string(rune('0'+n%10))
-}
-
-func TestReadSaveCaptures(t *testing.T) {
+func TestFromSaveCaptures(t *testing.T) {
 	tests := []struct {
 		file string
 		want []string
@@ -56,63 +52,13 @@ func TestReadSaveCaptures(t *testing.T) {
 	}
 }
 
-func TestReadSaveRule(t *testing.T) {
-	s, err := ReadSave("x", []byte("*filter\n:INPUT ACCEPT [0:0]\n[5:300] -A INPUT -p tcp -j ACCEPT\n-A INPUT -g KUBE-X\nCOMMIT\n"))
-	if err != nil {
-		t.Fatal(err)
+// TestFromSaveErrors checks that parser errors come through unchanged.
+func TestFromSaveErrors(t *testing.T) {
+	_, err := FromSave("f", []byte("*filter\n:INPUT ACCEPT [0:0]\n"))
+	var pe *netfilter.ParseError
+	if !errors.As(err, &pe) || pe.File != "f" {
+		t.Errorf("FromSave: got %v, want a *netfilter.ParseError for file f", err)
 	}
-	want := []Rule{
-		{Table: "filter", Chain: "INPUT", Index: 1, Text: "-A INPUT -p tcp -j ACCEPT", Target: "ACCEPT"},
-		{Table: "filter", Chain: "INPUT", Index: 2, Text: "-A INPUT -g KUBE-X", Target: "KUBE-X"},
-	}
-	if diff := cmp.Diff(want, s.Tables[0].Rules); diff != "" {
-		t.Errorf("rules (-want +got):\n%s", diff)
-	}
-}
-
-func TestReadSaveErrors(t *testing.T) {
-	tests := []struct {
-		name     string
-		in       string
-		wantLine int
-		wantErr  error
-	}{
-		{"rule outside a table", "-A INPUT -j ACCEPT\n", 1, errNoTable},
-		{"table not committed", "*filter\n:INPUT ACCEPT [0:0]\n", 2, errNoCommit},
-		{"nested table", "*filter\n*nat\n", 2, errNoCommit},
-		{"unexpected line", "*filter\n-I INPUT 1 -j ACCEPT\nCOMMIT\n", 2, errUnknownOp},
-		{"commit outside", "COMMIT\n", 1, errNoTable},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := ReadSave("f", []byte(tc.in))
-			var pe *netfilter.ParseError
-			if !errors.As(err, &pe) || pe.Line != tc.wantLine || !errors.Is(err, tc.wantErr) {
-				t.Errorf("ReadSave: got %v, want a ParseError at line %d wrapping %v", err, tc.wantLine, tc.wantErr)
-			}
-		})
-	}
-}
-
-func FuzzReadSave(f *testing.F) {
-	for _, name := range []string{"docker-run.iptables-legacy-save.txt", "kube-proxy-synced.ip6tables-nft-save.txt"} {
-		data, err := os.ReadFile(filepath.Join("testdata", name))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := ReadSave("fuzz", data)
-		if err != nil {
-			var pe *netfilter.ParseError
-			if !errors.As(err, &pe) {
-				t.Fatalf("error %v is not a *netfilter.ParseError", err)
-			}
-			return
-		}
-		_ = Rules(s, Components{Kubelet: "x", Docker: "y", KubeProxy: "z"}, "")
-	})
 }
 
 func TestHeaderBackend(t *testing.T) {
@@ -137,4 +83,27 @@ func TestHeaderBackend(t *testing.T) {
 	if s.Tables[0].Backend != Legacy || s.Tables[1].Backend != NFT {
 		t.Errorf("WithBackend: got %q, %q; want legacy, nf_tables", s.Tables[0].Backend, s.Tables[1].Backend)
 	}
+}
+
+// FuzzFromSave runs the rules checks on whatever the front-end accepts.
+func FuzzFromSave(f *testing.F) {
+	for _, name := range []string{"docker-run.iptables-legacy-save.txt", "kube-proxy-synced.ip6tables-nft-save.txt"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := FromSave("fuzz", data)
+		if err != nil {
+			return
+		}
+		for _, r := range Rules(s, Components{Kubelet: "x", Docker: "y", KubeProxy: "z", OVNK: "w"}, "") {
+			if r.Status == "" || r.ID == "" {
+				t.Fatalf("result without status or ID: %+v", r)
+			}
+		}
+		_ = Summarize(s)
+	})
 }

@@ -1,8 +1,6 @@
 package hygiene
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"sort"
 	"strings"
@@ -85,7 +83,11 @@ func describeSave(h hostfs.FS, file string) string {
 	if err != nil {
 		return file + " (unreadable: " + err.Error() + "; the service then fails or loads nothing)"
 	}
-	s := SummarizeSave(data)
+	snap, err := FromSave(file, data)
+	if err != nil {
+		return file + " (unparseable: " + err.Error() + "; the service then fails)"
+	}
+	s := Summarize(snap)
 	kept := "no KUBE-*, DOCKER or OVN-KUBE-* chain, so those rules are lost until their owners resync"
 	if len(s.ComponentChains) > 0 {
 		kept = "a stale copy of " + strings.Join(s.ComponentChains, ", ")
@@ -93,31 +95,25 @@ func describeSave(h hostfs.FS, file string) string {
 	return fmt.Sprintf("%s: flushes tables %s and loads %d rules with %s", file, strings.Join(s.Tables, ", "), s.Rules, kept)
 }
 
-// SaveSummary is what an iptables-save file holds.
+// SaveSummary is what a save file holds.
 type SaveSummary struct {
 	Tables          []string // the tables it flushes and restores, in file order
-	Rules           int      // the number of -A rules
+	Rules           int      // the number of rules
 	ComponentChains []string // KUBE-*, DOCKER*, OVN-KUBE-*, … chains it declares, sorted
 }
 
-// SummarizeSave reads iptables-save text: "*table" lines, ":CHAIN" lines and
-// "-A" rules (iptables-save(8)).
-func SummarizeSave(data []byte) SaveSummary {
+// Summarize lists a snapshot's tables, counts its rules and names the
+// component-owned chains it declares.
+func Summarize(snap Snapshot) SaveSummary {
 	var s SaveSummary
 	seen := map[string]bool{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		switch {
-		case strings.HasPrefix(line, "*"):
-			s.Tables = append(s.Tables, line[1:])
-		case strings.HasPrefix(line, "-A "):
-			s.Rules++
-		case strings.HasPrefix(line, ":"):
-			name, _, _ := strings.Cut(line[1:], " ")
-			if owner(name) != "" && !seen[name] {
-				seen[name] = true
-				s.ComponentChains = append(s.ComponentChains, name)
+	for _, t := range snap.Tables {
+		s.Tables = append(s.Tables, t.Name)
+		s.Rules += len(t.Rules)
+		for _, c := range t.Chains {
+			if owner(c) != "" && !seen[c] {
+				seen[c] = true
+				s.ComponentChains = append(s.ComponentChains, c)
 			}
 		}
 	}
