@@ -40,7 +40,12 @@ type eventsOpts struct {
 // newEventsCmd builds `exposure events`: the timeline of host-port events
 // read from CRI-O, OVN-Kubernetes, firewalld, kube-proxy and dockerd logs.
 func newEventsCmd(a *app) *cobra.Command {
-	o := &eventsOpts{now: time.Now, exec: logs.OSExec{}}
+	return eventsCommand(a, &eventsOpts{now: time.Now, exec: logs.OSExec{}})
+}
+
+// eventsCommand builds the command around o, whose clock and exec tests
+// replace.
+func eventsCommand(a *app, o *eventsOpts) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "events [FILE|DIR|-]... [--journal]",
 		Short: "Timeline of who opened and closed which host port, read from component logs",
