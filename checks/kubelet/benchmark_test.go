@@ -81,3 +81,28 @@ func TestMakeIPTablesSeverity(t *testing.T) {
 		})
 	}
 }
+
+func TestDetectPlatform(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		inv   Invocation
+		want  Platform
+	}{
+		{"embedding distribution wins", map[string]string{"/etc/kubernetes/azure.json": "{}"}, Invocation{Distro: "k3s"}, K3s},
+		{"rke2 kubelet process", map[string]string{"/etc/rancher/rke2/config.yaml": ""}, Invocation{}, RKE2},
+		{"MicroShift", map[string]string{"/etc/microshift/config.yaml": ""}, Invocation{}, MicroShift},
+		{"OpenShift", map[string]string{"/etc/machine-config-daemon/x": ""}, Invocation{}, OpenShift},
+		{"AKS", map[string]string{"/etc/kubernetes/azure.json": "{}"}, Invocation{}, AKS},
+		{"EKS", map[string]string{"/etc/eks/bootstrap.sh": ""}, Invocation{}, EKS},
+		{"GKE", map[string]string{"/home/kubernetes/kubelet-config.yaml": ""}, Invocation{}, GKE},
+		{"plain", map[string]string{"/etc/hostname": "n"}, Invocation{}, Kubernetes},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := DetectPlatform(writeTree(t, tc.files), tc.inv); got != tc.want {
+				t.Errorf("DetectPlatform: got %s, want %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -27,7 +27,9 @@ const (
 )
 
 // DetectPlatform recognises the platform from the distribution that embeds
-// the kubelet, then from files each platform's node images carry.
+// the kubelet, then from files each platform's nodes carry (rke2 runs the
+// kubelet as a process of its own, and --kubelet-cmdline names no
+// distribution, so the files matter).
 func DetectPlatform(h hostfs.FS, inv Invocation) Platform {
 	if inv.Distro != "" {
 		return Platform(inv.Distro)
@@ -36,6 +38,10 @@ func DetectPlatform(h hostfs.FS, inv Invocation) Platform {
 		p     Platform
 		paths []string
 	}{
+		{MicroShift, []string{MicroShiftConfig, "/var/lib/microshift"}},
+		{RKE2, []string{"/etc/rancher/rke2", "/var/lib/rancher/rke2"}},
+		{K3s, []string{"/etc/rancher/k3s", "/var/lib/rancher/k3s"}},
+		{MicroK8s, []string{"/var/snap/microk8s"}},
 		{OpenShift, []string{"/etc/machine-config-daemon", "/etc/mcs-machine-config-content.json"}},
 		{AKS, []string{"/etc/kubernetes/azure.json"}},
 		{EKS, []string{"/etc/eks"}},
