@@ -81,14 +81,25 @@ func readTarget(rd targetReader, text string) (string, []opt, bool) {
 }
 
 // plainTarget handles targets without a reader: verdicts and chains,
-// which print nothing, and continue-targets such as TTL or CLASSIFY,
-// whose options the model does not need.
+// which print nothing, and targets that change nothing the model follows
+// (TTL, DSCP, CLASSIFY, ...), whose print form starts with their name
+// ("TTL set to 64") and whose options the model does not need.
 func (p *listParser) plainTarget(name, rest string, jump bool) (nf.Expr, string, string) {
-	if strings.TrimSpace(rest) != "" && continueTargets[name] {
+	if !nopTarget(name) || strings.TrimSpace(rest) == "" {
+		return p.buildListTarget(name, nil, jump), name, rest
+	}
+	idx := wordIndex(rest, name)
+	if idx < 0 {
 		p.warn("%s target text %q kept as written (the target changes nothing the model follows)", name, strings.TrimSpace(rest))
 		return &nf.NopStmt{Text: name + " " + strings.TrimSpace(rest)}, name, ""
 	}
-	return p.buildListTarget(name, nil, jump), name, rest
+	return &nf.NopStmt{Text: strings.TrimSpace(rest[idx:])}, name, rest[:idx]
+}
+
+// nopTarget reports whether buildTarget makes target name a statement
+// that changes nothing the model follows.
+func nopTarget(name string) bool {
+	return continueTargets[name] || name == "TTL"
 }
 
 func (p *listParser) buildListTarget(name string, opts []opt, jump bool) nf.Expr {

@@ -70,6 +70,8 @@ capture features4 4 nft rules/features4.rules
 capture features6 6 legacy rules/features6.rules
 capture features6 6 nft rules/features6.rules
 capture counters4 4 legacy rules/counters4.rules counters
+capture unknown4 4 legacy rules/unknown4.rules
+capture unknown4 4 nft rules/unknown4.rules
 capture counters4 4 nft rules/counters4.rules counters
 capture kube-proxy4 4 nft "$tmp/kube4"
 capture kube-proxy4 4 legacy "$tmp/kube4"
