@@ -53,7 +53,10 @@ func hostportsOf(payload string) []hostport {
 		r := parseRuleArgs(line)
 		switch {
 		case r.Chain == "KUBE-HOSTPORTS" && strings.HasPrefix(r.Target, "KUBE-HP-"):
-			port, _, _ := parsePortRange(r.DPort)
+			port, _, ok := parsePortRange(r.DPort)
+			if !ok {
+				continue
+			}
 			byChain[r.Target] = &hostport{chain: r.Target, proto: r.Proto, port: port, pod: podOfComment(r.Comment)}
 		case strings.HasPrefix(r.Chain, "KUBE-HP-") && r.Target == "DNAT":
 			dnat[r.Chain] = r

@@ -8,7 +8,10 @@ import (
 // dockerd reads the Docker daemon's port lines. At the default info level
 // dockerd logs only failures: "Bind for 0.0.0.0:5000 failed: port is
 // already allocated" (libnetwork portallocator) and "listen tcp4
-// 0.0.0.0:3306: bind: address already in use". With --debug it logs every
+// 0.0.0.0:3306: bind: address already in use" (the userland proxy), both
+// inside the API error "driver failed programming external connectivity on
+// endpoint <name> (<id>): …", which is what the scanner looks for. With
+// --debug it logs every
 // iptables call, e.g. "/usr/sbin/iptables, [--wait -t nat -A DOCKER -p tcp
 // -d 0/0 --dport 8080 -j DNAT --to-destination 172.17.0.2:80 ! -i
 // docker0]" (libnetwork/iptables), announced by "Programming external
@@ -28,7 +31,9 @@ var (
 
 func (d *dockerd) Source() Source { return SourceDockerd }
 
-func (d *dockerd) Needles() []string { return []string{"-j DNAT", "Bind for", "bind: address", "Starting up", "external connectivity"} }
+func (d *dockerd) Needles() []string {
+	return []string{"-j DNAT", "Bind for", "Starting up", "external connectivity"}
+}
 
 func (d *dockerd) Flush(func(Event)) {}
 

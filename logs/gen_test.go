@@ -87,7 +87,7 @@ func writeEntry(w io.Writer, t time.Time, id, msg string, asJSON bool) (int, err
 	}
 	us := t.UnixMicro()
 	b, err := json.Marshal(map[string]string{
-		"__CURSOR": fmt.Sprintf("s=0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e;i=%x;b=9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b;m=%x;t=%x;x=%x", us%999983, us%77777, us, us%65521),
+		"__CURSOR":             fmt.Sprintf("s=0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e;i=%x;b=9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b;m=%x;t=%x;x=%x", us%999983, us%77777, us, us%65521),
 		"__REALTIME_TIMESTAMP": strconv.FormatInt(us, 10), "__MONOTONIC_TIMESTAMP": strconv.FormatInt(us%1000000007, 10),
 		"_BOOT_ID": "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b", "_MACHINE_ID": "0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e",
 		"_HOSTNAME": "node1", "_TRANSPORT": "stdout", "PRIORITY": "6", "SYSLOG_FACILITY": "3",

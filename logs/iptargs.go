@@ -127,9 +127,14 @@ func parsePortRange(s string) (from, to int, ok bool) {
 	return from, to, true
 }
 
+// portNumber reads a port; it returns 0 and false for anything that is not
+// one (including "+80" and numbers beyond 65535).
 func portNumber(s string) (int, bool) {
 	n, err := strconv.Atoi(s)
-	return n, err == nil && n >= 0 && n <= 65535 && s[0] != '+'
+	if err != nil || n < 0 || n > 65535 || s[0] == '+' || s[0] == '-' {
+		return 0, false
+	}
+	return n, true
 }
 
 // familyOf returns 6 for an IPv6 address or host:port, 4 for IPv4, 0 when

@@ -26,7 +26,9 @@ var (
 
 func (k *kubeProxy) Source() Source { return SourceKubeProxy }
 
-func (k *kubeProxy) Needles() []string { return []string{"Opened local port", "nodePort", "healthcheck", "Version info"} }
+func (k *kubeProxy) Needles() []string {
+	return []string{"Opened local port", "nodePort", "healthcheck", "Version info"}
+}
 
 func (k *kubeProxy) Flush(func(Event)) {}
 

@@ -28,8 +28,10 @@ type LineError struct {
 	Err    error
 }
 
+// Error says which source could not read the line and why.
 func (e *LineError) Error() string { return fmt.Sprintf("read %s line: %v", e.Source, e.Err) }
 
+// Unwrap returns the reason.
 func (e *LineError) Unwrap() error { return e.Err }
 
 func lineErr(src Source, format string, args ...any) error {

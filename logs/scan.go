@@ -27,9 +27,9 @@ type lineScanner struct {
 	needles  [][]byte
 	isAnchor [256]bool
 	anchored [256][]anchor
-	maxLine int
-	skipped Skipped
-	hits    []int
+	maxLine  int
+	skipped  Skipped
+	hits     []int
 }
 
 func newLineScanner(needles []string, maxLine int) *lineScanner {

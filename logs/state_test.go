@@ -18,8 +18,8 @@ func ev(sec int, src Source, act Action, proto string, port int, mods ...func(*E
 
 func zone(z, layer string) func(*Event) { return func(e *Event) { e.Zone, e.Chain = z, layer } }
 func to(s string, fam int) func(*Event) { return func(e *Event) { e.To, e.Family = s, fam } }
-func line(n int) func(*Event)             { return func(e *Event) { e.Evidence.Line = n } }
-func text(s string) func(*Event)          { return func(e *Event) { e.Evidence.Text = s } }
+func line(n int) func(*Event)           { return func(e *Event) { e.Evidence.Line = n } }
+func text(s string) func(*Event)        { return func(e *Event) { e.Evidence.Text = s } }
 
 type portID struct {
 	Source Source
