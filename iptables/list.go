@@ -82,8 +82,8 @@ type listParser struct {
 	// scanFam is the family of the first address in the input, for tables
 	// that list no address themselves.
 	scanFam nf.IPFamily
-	chain *nf.Chain
-	cols  listColumns
+	chain   *nf.Chain
+	cols    listColumns
 	// Once-per-input warnings already given.
 	warned map[string]bool
 }
@@ -120,7 +120,7 @@ func (p *listParser) parseLine(line string) error {
 		// Blank separators, and iptables-nft's "# Warning: iptables-legacy
 		// tables present" notice.
 		return nil
-	case strings.HasPrefix(line, "Chain "):
+	case strings.HasPrefix(trimmed, "Chain "):
 		return p.chainHeader(line)
 	}
 	if p.chain == nil {
@@ -197,7 +197,7 @@ func (p *listParser) columnHeader(f []field, line string) error {
 // chainHeader reads "Chain NAME (policy ACCEPT 1 packets, 2 bytes)",
 // "Chain NAME (policy DROP)" or "Chain NAME (3 references)".
 func (p *listParser) chainHeader(line string) error {
-	rest := strings.TrimSpace(line[len("Chain "):])
+	rest := strings.TrimSpace(strings.TrimSpace(line)[len("Chain "):])
 	name, paren, ok := strings.Cut(rest, " ")
 	paren = strings.TrimSpace(paren)
 	if !ok || name == "" || !strings.HasPrefix(paren, "(") || !strings.HasSuffix(paren, ")") {
@@ -293,23 +293,7 @@ func (p *listParser) count(s string) (uint64, error) {
 // within 500 of 2^64 (its rounding wraps around), read as the largest
 // counter.
 func ParseListCount(s string) (n uint64, rounded bool, err error) {
-	mult := uint64(1)
-	if s != "" {
-		switch s[len(s)-1] {
-		case 'K':
-			mult = 1e3
-		case 'M':
-			mult = 1e6
-		case 'G':
-			mult = 1e9
-		case 'T':
-			mult = 1e12
-		}
-	}
-	digits := s
-	if mult > 1 {
-		digits = s[:len(s)-1]
-	}
+	digits, mult := splitUnit(s)
 	if digits == "" || digits[0] == '+' {
 		return 0, false, fmt.Errorf("invalid counter %q", s)
 	}
@@ -317,16 +301,33 @@ func ParseListCount(s string) (n uint64, rounded bool, err error) {
 	if err != nil {
 		return 0, false, fmt.Errorf("invalid counter %q", s)
 	}
-	if mult == 1 {
+	switch {
+	case mult == 1:
 		return v, false, nil
-	}
-	if v == 0 {
+	case v == 0:
 		return ^uint64(0), true, nil
-	}
-	if v > ^uint64(0)/mult {
+	case v > ^uint64(0)/mult:
 		return 0, false, fmt.Errorf("counter %q out of range", s)
 	}
 	return v * mult, true, nil
+}
+
+// splitUnit splits a K, M, G or T suffix off a counter.
+func splitUnit(s string) (string, uint64) {
+	if s == "" {
+		return s, 1
+	}
+	switch s[len(s)-1] {
+	case 'K':
+		return s[:len(s)-1], 1e3
+	case 'M':
+		return s[:len(s)-1], 1e6
+	case 'G':
+		return s[:len(s)-1], 1e9
+	case 'T':
+		return s[:len(s)-1], 1e12
+	}
+	return s, 1
 }
 
 // finishTable names the table whose chains were collected and adds it to

@@ -140,34 +140,23 @@ func (p *listParser) detectFamily(row listRow) {
 // headerExprs builds the IP header matches in the order iptables-save
 // lists them: -s, -d, -i, -o, -p, -f.
 func (p *listParser) headerExprs(row listRow, line string) ([]nf.Expr, error) {
-	var out []nf.Expr
-	for _, a := range []struct {
-		f  field
-		fd nf.Field
-		op string
-	}{{row.src, nf.FieldSrc, "-s"}, {row.dst, nf.FieldDst, "-d"}} {
-		e, err := p.addrExpr(a.f, a.fd, a.op, line)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e...)
+	src, err := p.addrExpr(row.src, nf.FieldSrc, "-s", line)
+	if err != nil {
+		return nil, err
 	}
-	if p.cols.ifaces {
-		in, err := p.ifaceExpr(row.in, nf.FieldInIface, line)
-		if err != nil {
-			return nil, err
-		}
-		o, err := p.ifaceExpr(row.out, nf.FieldOutIface, line)
-		if err != nil {
-			return nil, err
-		}
-		out = append(append(out, in...), o...)
+	dst, err := p.addrExpr(row.dst, nf.FieldDst, "-d", line)
+	if err != nil {
+		return nil, err
+	}
+	ifaces, err := p.ifaceExprs(row, line)
+	if err != nil {
+		return nil, err
 	}
 	pr, err := p.protoExpr(row.proto, line)
 	if err != nil {
 		return nil, err
 	}
-	out = append(out, pr...)
+	out := append(append(append(src, dst...), ifaces...), pr...)
 	switch row.opt {
 	case "-f":
 		out = append(out, nf.Const(false))
@@ -175,6 +164,19 @@ func (p *listParser) headerExprs(row listRow, line string) ([]nf.Expr, error) {
 		out = append(out, nf.Const(true))
 	}
 	return out, nil
+}
+
+// ifaceExprs reads the in and out columns, shown with -v only.
+func (p *listParser) ifaceExprs(row listRow, line string) ([]nf.Expr, error) {
+	if !p.cols.ifaces {
+		return nil, nil
+	}
+	in, err := p.ifaceExpr(row.in, nf.FieldInIface, line)
+	if err != nil {
+		return nil, err
+	}
+	out, err := p.ifaceExpr(row.out, nf.FieldOutIface, line)
+	return append(in, out...), err
 }
 
 // addrExpr reads an address column: "0.0.0.0/0", "!10.0.0.0/8",

@@ -37,11 +37,13 @@ capture() {
 	: >"$base.L-n-v-x-line.txt"
 	: >"$base.L-n.txt"
 	: >"$base.L-v.txt"
+	: >"$base.L-n-line.txt"
 	for t in $tables; do
 		ip netns exec "$ns" $ipt -t "$t" -L -n -v >>"$base.L-n-v.txt"
 		ip netns exec "$ns" $ipt -t "$t" -L -n -v -x --line-numbers >>"$base.L-n-v-x-line.txt"
 		ip netns exec "$ns" $ipt -t "$t" -L -n >>"$base.L-n.txt"
 		ip netns exec "$ns" $ipt -t "$t" -L -v >>"$base.L-v.txt"
+		ip netns exec "$ns" $ipt -t "$t" -L -n --line-numbers >>"$base.L-n-line.txt"
 	done
 	case $tables in *filter*)
 		ip netns exec "$ns" $ipt -L -n -v >"$base.filter.L-n-v.txt" ;;
