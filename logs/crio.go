@@ -22,7 +22,7 @@ type crio struct {
 func (c *crio) Source() Source { return SourceCRIO }
 
 func (c *crio) Needles() []string {
-	return []string{"Opened local port", "Closing host port", "Host port", "KUBE-HOSTPORTS", "pod sandbox", "conntrack entries", "CRI-O"}
+	return []string{"Opened local port", "Closing host port", "Host port", "KUBE-HOSTPORTS", "pod sandbox", "isIPv6 - ", "UDP conntrack", "CRI-O"}
 }
 
 func (c *crio) Flush(func(Event)) {}

@@ -27,7 +27,7 @@ var (
 func (k *kubeProxy) Source() Source { return SourceKubeProxy }
 
 func (k *kubeProxy) Needles() []string {
-	return []string{"Opened local port", "nodePort", "healthcheck", "Version info"}
+	return []string{"Opened local port", "nodePort", "Opening healthcheck", "Closing healthcheck", "Version info"}
 }
 
 func (k *kubeProxy) Flush(func(Event)) {}
