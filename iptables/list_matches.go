@@ -107,7 +107,7 @@ func init() {
 		"owner": ownerRec, "incl.": ownerRec, "match-set": setRec, "PHYSDEV": physdevRec,
 		"recent:": recentRec, "limit:": limitRec, "icmp": icmpRec, "icmptype": icmpRec,
 		"ipv6-icmp": icmpRec, "ipv6-icmptype": icmpRec, "helper": helperRec, "nfacct-name": nfacctRec,
-		"DSCP": dscpRec,
+		"DSCP": dscpRec, "tos": tosRec,
 	}
 	for _, w := range ctWords {
 		recognizers[w] = conntrackRec
@@ -537,6 +537,18 @@ func dscpRec(m *matchParser, _ string, neg bool) (listMod, bool) {
 		return listMod{}, false
 	}
 	return listMod{mod: "dscp", opts: []opt{{name: "--dscp", neg: n, args: []string{v}}}}, true
+}
+
+// tosRec reads " tos match0x10/0xff" and " tos match!0x10/0x3f": the
+// value is glued to "match" (libxt_tos.c tos_mt_print). Without -n a
+// symbolic name may stand there, which is kept as unknown.
+func tosRec(m *matchParser, _ string, neg bool) (listMod, bool) {
+	v, ok := strings.CutPrefix(m.t.word(), "match")
+	if !ok || neg || v == "" {
+		return listMod{}, false
+	}
+	v, n := negArg(v)
+	return listMod{mod: "tos", opts: []opt{{name: "--tos", neg: n, args: []string{v}}}}, true
 }
 
 // buildMods turns the matches read back into expressions with the

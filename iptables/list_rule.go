@@ -1,6 +1,7 @@
 package iptables
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -82,28 +83,29 @@ func isOptField(s string) bool { return s == "--" || s == "-f" || s == "!f" }
 
 // splitRow assigns the fields after the counters to columns. The target
 // column is blank for rules without a target, which the opt column
-// (always one of "--", "-f", "!f") gives away.
+// (always one of "--", "-f", "!f") gives away. ip6tables before 1.6
+// printed the opt column blank; such rows are told by their addresses.
 func (p *listParser) splitRow(f []field, line string) (listRow, error) {
 	var row listRow
-	fixed := 3 // prot, source, destination
-	if p.cols.opt {
-		fixed++
+	if len(f) < 3 {
+		return row, p.errorf(len(line), line, "rule row has too few columns")
 	}
+	fixed := 3 // prot, source, destination
 	if p.cols.ifaces {
 		fixed += 2
 	}
-	hasTarget := len(f) > fixed
-	if p.cols.opt && len(f) >= 3 {
-		hasTarget = isOptField(f[2].s) || !isOptField(f[1].s)
+	opt := p.cols.opt && !blankOpt(f, fixed)
+	if opt {
+		fixed++
 	}
-	if hasTarget {
+	if hasTarget(f, fixed, opt) {
 		row.target, f = f[0].s, f[1:]
 	}
 	if len(f) < fixed {
 		return row, p.errorf(len(line), line, "rule row has too few columns")
 	}
 	row.proto, f = f[0], f[1:]
-	if p.cols.opt {
+	if opt {
 		if !isOptField(f[0].s) {
 			return row, p.errorf(f[0].col, line, "invalid opt column %q (--, -f or !f)", f[0].s)
 		}
@@ -116,6 +118,36 @@ func (p *listParser) splitRow(f []field, line string) (listRow, error) {
 	end := row.dst.col - 1 + len(row.dst.s)
 	row.rest, row.restCol = line[end:], end+1
 	return row, nil
+}
+
+// hasTarget tells whether a row's first field is its target: by the opt
+// column when there is one, else by where the two address columns are.
+func hasTarget(f []field, fixed int, opt bool) bool {
+	if opt {
+		return isOptField(f[2].s) || !isOptField(f[1].s)
+	}
+	return len(f) > fixed && looksAddr(f[fixed-1].s) && looksAddr(f[fixed].s)
+}
+
+// blankOpt reports whether a row has a blank opt column: no opt value
+// where one would be, and addresses where they would be without it.
+func blankOpt(f []field, fixed int) bool {
+	if isOptField(f[1].s) || isOptField(f[2].s) {
+		return false
+	}
+	noTarget := len(f) >= fixed && looksAddr(f[fixed-2].s) && looksAddr(f[fixed-1].s)
+	return noTarget || hasTarget(f, fixed, false)
+}
+
+// looksAddr reports whether s can be an address column.
+func looksAddr(s string) bool {
+	s = strings.TrimPrefix(s, "!")
+	if s == "anywhere" || strings.Contains(s, ":") {
+		return true
+	}
+	_, err := netip.ParsePrefix(s)
+	_, err2 := netip.ParseAddr(s)
+	return err == nil || err2 == nil
 }
 
 // detectFamily tells IPv6 from IPv4 by the first address column seen,

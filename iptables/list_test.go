@@ -329,34 +329,70 @@ func TestParseListWarnings(t *testing.T) {
 }
 
 func TestParseListRules(t *testing.T) {
-	const in = `Chain INPUT (policy DROP 0 packets, 0 bytes)
- pkts bytes target     prot opt in     out     source               destination
-    0     0 CHAIN-A    0    --  eth+   *       0.0.0.0/0            0.0.0.0/0           [goto]
-    0     0            0    --  *      *       0.0.0.0/0            0.0.0.0/0            recent: SET name: FOO side: source mask: 255.255.255.255
-    0     0 DROP      !6    !f  !lo    *      !10.0.0.0/8           0.0.0.0/0
-
-Chain CHAIN-A (1 references)
- pkts bytes target     prot opt in     out     source               destination
-`
-	rs, err := ParseList([]byte(in), Options{})
-	if err != nil {
-		t.Fatal(err)
+	const v = " pkts bytes target     prot opt in     out     source               destination\n"
+	tests := []struct {
+		name, in string
+		want     []string
+	}{
+		{"goto, no target, negations", "Chain INPUT (policy DROP 0 packets, 0 bytes)\n" + v +
+			"    0     0 CHAIN-A    0    --  eth+   *       0.0.0.0/0            0.0.0.0/0           [goto]\n" +
+			"    0     0            0    --  *      *       0.0.0.0/0            0.0.0.0/0            recent: SET name: FOO side: source mask: 255.255.255.255\n" +
+			"    0     0 DROP      !6    !f  !lo    *      !10.0.0.0/8           0.0.0.0/0\n" +
+			"\nChain CHAIN-A (1 references)\n" + v, []string{
+			"iifname eth+ | GOTO CHAIN-A",
+			"-m recent --set --name FOO --mask 255.255.255.255 --rsource",
+			"!= saddr 10.0.0.0/8 | != iifname lo | != l4proto 6 | (true) | DROP",
+		}},
+		{"ip6tables 1.4: blank opt column", "Chain INPUT (policy ACCEPT 10 packets, 1000 bytes)\n" + v +
+			"    0     0 ACCEPT     all      lo     *       ::/0                 ::/0\n" +
+			"    5   400 ACCEPT     tcp      *      *       ::/0                 ::/0                 tcp dpt:22\n" +
+			"    0     0            all      *      *       fe80::/10            ::/0\n", []string{
+			"iifname lo | ACCEPT", "l4proto 6 | dport 22 | ACCEPT", "saddr fe80::/10",
+		}},
+		{"line numbers without -v", "Chain INPUT (policy ACCEPT)\nnum  target     prot opt source               destination\n" +
+			"1    ACCEPT     tcp  --  0.0.0.0/0            0.0.0.0/0            tcp dpt:80\n" +
+			"2    DROP       all  --  0.0.0.0/0            0.0.0.0/0\n", []string{
+			"l4proto 6 | dport 80 | ACCEPT", "DROP",
+		}},
+		{"print forms not in the captures", "Chain INPUT (policy ACCEPT)\ntarget prot opt source destination\n" +
+			"ACCEPT 0 -- 0.0.0.0/0 0.0.0.0/0 ADDRTYPE match dst-typeLOCAL\n" +
+			"ACCEPT 0 -- 0.0.0.0/0 0.0.0.0/0 tos match!0x10/0x3f\n" +
+			"ACCEPT 0 -- 0.0.0.0/0 0.0.0.0/0 MARK match 0x1\n" +
+			"ACCEPT 0 -- 0.0.0.0/0 0.0.0.0/0 owner socket exists incl. suppl. groups\n" +
+			"NFQUEUE 0 -- 0.0.0.0/0 0.0.0.0/0 NFQUEUE num 2 bypass cpu-fanout\n" +
+			"LOG 6 -- 0.0.0.0/0 0.0.0.0/0 tcp dpt:22 LOG level warning tcp-sequence uid prefix \"a \"quoted\" b\"\n" +
+			"CONNMARK 0 -- 0.0.0.0/0 0.0.0.0/0 CONNMARK restore ctmask 0xff00 nfmask ~0xff\n", []string{
+			"addrtype --dst-type LOCAL | ACCEPT",
+			"!= tos & 0x3f 16 | ACCEPT",
+			"mark & 0xffffffff 1 | ACCEPT",
+			"-m owner --socket-exists | -m owner --suppl-groups | ACCEPT",
+			"QUEUE",
+			"l4proto 6 | dport 22 | LOG --log-prefix \"a \\\"quoted\\\" b\" --log-level warning --log-tcp-sequence --log-uid",
+			"CONNMARK --restore-mark --nfmask 0xff --ctmask 0xff00",
+		}},
 	}
-	c := rs.Tables[0].Chain("INPUT")
-	var got []string
-	for _, r := range c.Rules {
-		got = append(got, exprList(r.Exprs))
-	}
-	want := []string{
-		"iifname eth+ | GOTO CHAIN-A",
-		"-m recent --set --name FOO --mask 255.255.255.255 --rsource",
-		"!= saddr 10.0.0.0/8 | != iifname lo | != l4proto 6 | (true) | DROP",
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("rules (-want +got):\n%s", diff)
-	}
-	if err := nf.Validate(rs); err != nil {
-		t.Errorf("got validation error %v, want none", err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rs, err := ParseList([]byte(tc.in), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range rs.Tables[0].Chain("INPUT").Rules {
+				got = append(got, exprList(r.Exprs))
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("rules (-want +got):\n%s", diff)
+			}
+			for _, w := range rs.Warnings {
+				if strings.Contains(w.Message, "not understood") {
+					t.Errorf("got warning %s, want none about text", w)
+				}
+			}
+			if err := nf.Validate(rs); err != nil {
+				t.Errorf("got validation error %v, want none", err)
+			}
+		})
 	}
 }
 
