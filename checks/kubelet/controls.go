@@ -26,22 +26,23 @@ type Target struct {
 	FS hostfs.FS
 }
 
-// control is one kubelet check: its key, title, field, default severity and
-// decision.
+// control is one kubelet check: its key, title, field, default severity,
+// the value it expects (as evidence text, and as the value a remediation
+// sets) and its decision.
 type control struct {
-	key, title string
-	field      Field
-	severity   checks.Severity
-	expected   string
-	decide     func(t Target, s Setting) (checks.Status, string)
+	key, title     string
+	field          Field
+	severity       checks.Severity
+	expected, want string
+	decide         func(t Target, s Setting) (checks.Status, string)
 }
 
 var controls = []control{
-	{CtlAnonymousAuth, "Ensure that the --anonymous-auth argument is set to false", AnonymousAuth, checks.High, "false", decideAnonymous},
-	{CtlAuthorizationMode, "Ensure that the --authorization-mode argument is not set to AlwaysAllow", AuthorizationMode, checks.High, "Webhook", decideAuthz},
-	{CtlClientCAFile, "Ensure that the --client-ca-file argument is set as appropriate", ClientCAFile, checks.Medium, "a CA bundle path", decideClientCA},
-	{CtlReadOnlyPort, "Verify that the --read-only-port argument is set to 0", ReadOnlyPort, checks.High, "0", decideReadOnly},
-	{CtlMakeIPTables, "Ensure that the --make-iptables-util-chains argument is set to true", MakeIPTablesUtilChains, checks.Medium, "true", decideMakeIPTables},
+	{CtlAnonymousAuth, "Ensure that the --anonymous-auth argument is set to false", AnonymousAuth, checks.High, "false", "false", decideAnonymous},
+	{CtlAuthorizationMode, "Ensure that the --authorization-mode argument is not set to AlwaysAllow", AuthorizationMode, checks.High, "not AlwaysAllow", "Webhook", decideAuthz},
+	{CtlClientCAFile, "Ensure that the --client-ca-file argument is set as appropriate", ClientCAFile, checks.Medium, "a CA bundle path", "/path/to/ca.crt", decideClientCA},
+	{CtlReadOnlyPort, "Verify that the --read-only-port argument is set to 0", ReadOnlyPort, checks.High, "0", "0", decideReadOnly},
+	{CtlMakeIPTables, "Ensure that the --make-iptables-util-chains argument is set to true", MakeIPTablesUtilChains, checks.Medium, "true", "true", decideMakeIPTables},
 }
 
 // Evaluate runs every kubelet control and the bind-address check.
@@ -72,7 +73,7 @@ func (t Target) run(c control) checks.Result {
 		r.Severity = makeIPTablesSeverity(t.Version)
 	}
 	if r.Status != checks.Pass {
-		r.Remediation = t.remediate(s, c.expected)
+		r.Remediation = t.remediate(s, c.want)
 	}
 	return r
 }

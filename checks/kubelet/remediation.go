@@ -10,9 +10,6 @@ import (
 // and the platform's own way of configuring its kubelet.
 func (t Target) remediate(s Setting, want string) string {
 	key, flag := s.Field.Key, s.Field.Flag
-	if want == "a CA bundle path" {
-		want = "/path/to/ca.crt"
-	}
 	switch t.Platform {
 	case OpenShift:
 		return fmt.Sprintf("Set %s: %s in a KubeletConfig (machineconfiguration.openshift.io/v1, spec.kubeletConfig) for the node's MachineConfigPool; the Machine Config Operator rewrites /etc/kubernetes/kubelet.conf and restarts the kubelet. Do not edit the node's files.", key, want)
