@@ -39,6 +39,7 @@ func (f fakeAPI) Configz(_ context.Context, node string, _ apiserver.Node) ([]by
 // expected for some check IDs, each as "STATUS layer path actual".
 type scenario struct {
 	name, root       string
+	node             string
 	cmdline, cwd     string
 	version          string
 	procs            bool
@@ -62,7 +63,7 @@ func project(rep checks.Report, want map[string]string) map[string]string {
 func runScenario(t *testing.T, sc scenario) checks.Report {
 	t.Helper()
 	root := filepath.Join("testdata", "nodes", sc.root)
-	o := Options{FS: hostfs.New(root), Cmdline: sc.cmdline, Cwd: sc.cwd, Version: sc.version, API: sc.api}
+	o := Options{FS: hostfs.New(root), Cmdline: sc.cmdline, Cwd: sc.cwd, Version: sc.version, API: sc.api, Node: sc.node}
 	if sc.procs {
 		o.Procs = kubelet.ProcFS{FS: o.FS, Dir: "/proc"}
 	}
@@ -204,6 +205,9 @@ var scenarios = []scenario{
 	{name: "configz false", root: "kubeadm", benchmark: "cis-1.12",
 		api:  fakeAPI{version: "v1.33.1", configz: `{"kubeletconfig":{"makeIPTablesUtilChains":false}}`},
 		want: map[string]string{"4.2.6": `FAIL configz /api/v1/nodes/node-a/proxy/configz "false"`}},
+	{name: "configz without the key is the default, true, even with no kubelet found on disk", root: "openshift", node: "ocp-1", benchmark: "rh-1.8",
+		api:  fakeAPI{version: "v1.31.4", configz: `{"kubeletconfig":{"kind":"KubeletConfiguration","apiVersion":"kubelet.config.k8s.io/v1beta1","authentication":{"anonymous":{"enabled":false}}}}`},
+		want: map[string]string{"4.2.7": `PASS configz /api/v1/nodes/ocp-1/proxy/configz "true"`}},
 	{name: "configz forbidden: fall back to node files", root: "kubeadm", benchmark: "cis-1.12",
 		api:  fakeAPI{version: "v1.33.1", err: errors.New("get configz: HTTP 403")},
 		want: map[string]string{"4.2.6": `FAIL flag /etc/default/kubelet "false"`}},
