@@ -48,7 +48,7 @@ func (g *gen) aim(all []*Rule) (netns.Probe, string, []string) {
 		rl     *Rule
 	)
 	for range 8 {
-		rl = all[g.r.IntN(len(all))]
+		rl = g.pickAim(all)
 		var ok bool
 		merged, path, root, ok = g.walk(rl)
 		if ok && g.feasible(merged) {
@@ -64,6 +64,25 @@ func (g *gen) aim(all []*Rule) (netns.Probe, string, []string) {
 		pr.TTL++ // forwarding decrements the TTL before FORWARD and POSTROUTING see it
 	}
 	return pr, rl.key(), path
+}
+
+// pickAim picks a rule: half the time uniformly, else rules in deeper chains
+// more often (weight 1+2·depth), so that deep paths get exercised.
+func (g *gen) pickAim(all []*Rule) *Rule {
+	if g.r.IntN(2) == 0 {
+		return all[g.r.IntN(len(all))]
+	}
+	total := 0
+	for _, rl := range all {
+		total += 1 + 2*g.chain(rl.Table, rl.Chain).depth
+	}
+	n := g.r.IntN(total)
+	for _, rl := range all {
+		if n -= 1 + 2*g.chain(rl.Table, rl.Chain).depth; n < 0 {
+			return rl
+		}
+	}
+	return all[len(all)-1]
 }
 
 // walk picks a random path from a built-in chain down to rl and merges its conditions.
