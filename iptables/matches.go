@@ -22,54 +22,54 @@ var knownModules = map[string][]string{
 	"multiport": {"--sports", "--source-ports", "--dports", "--destination-ports", "--ports"},
 	"conntrack": {"--ctstate", "--ctproto", "--ctorigsrc", "--ctorigdst", "--ctreplsrc", "--ctrepldst",
 		"--ctorigsrcport", "--ctorigdstport", "--ctreplsrcport", "--ctrepldstport", "--ctstatus", "--ctexpire", "--ctdir"},
-	"state":     {"--state"},
-	"addrtype":  {"--src-type", "--dst-type", "--limit-iface-in", "--limit-iface-out"},
-	"mark":      {"--mark"},
-	"connmark":  {"--mark"},
-	"comment":   {"--comment"},
-	"statistic": {"--mode", "--probability", "--every", "--packet"},
-	"iprange":   {"--src-range", "--dst-range"},
-	"length":    {"--length"},
-	"ttl":       {"--ttl-eq", "--ttl-lt", "--ttl-gt", "--ttl"},
-	"hl":        {"--hl-eq", "--hl-lt", "--hl-gt"},
-	"pkttype":   {"--pkt-type"},
-	"mac":       {"--mac-source"},
-	"set":       {"--match-set", "--set", "--return-nomatch", "--update-counters", "--update-subcounters", "--packets-eq", "--packets-lt", "--packets-gt", "--bytes-eq", "--bytes-lt", "--bytes-gt"},
-	"physdev":   {"--physdev-in", "--physdev-out", "--physdev-is-in", "--physdev-is-out", "--physdev-is-bridged"},
-	"owner":     {"--uid-owner", "--gid-owner", "--socket-exists", "--suppl-groups"},
-	"tos":       {"--tos"},
-	"dscp":      {"--dscp", "--dscp-class"},
-	"policy":    {"--dir", "--pol", "--strict", "--reqid", "--spi", "--proto", "--mode", "--tunnel-src", "--tunnel-dst", "--next"},
-	"nfacct":    {"--nfacct-name"},
-	"limit":     {"--limit", "--limit-burst"},
-	"hashlimit": {"--hashlimit", "--hashlimit-upto", "--hashlimit-above", "--hashlimit-burst", "--hashlimit-mode", "--hashlimit-srcmask", "--hashlimit-dstmask", "--hashlimit-name", "--hashlimit-htable-size", "--hashlimit-htable-max", "--hashlimit-htable-expire", "--hashlimit-htable-gcinterval", "--hashlimit-rate-match", "--hashlimit-rate-interval"},
-	"connlimit": {"--connlimit-upto", "--connlimit-above", "--connlimit-mask", "--connlimit-saddr", "--connlimit-daddr"},
-	"recent":    {"--name", "--set", "--rcheck", "--update", "--remove", "--rsource", "--rdest", "--seconds", "--reap", "--hitcount", "--rttl", "--mask"},
-	"quota":     {"--quota"},
-	"time":      {"--datestart", "--datestop", "--timestart", "--timestop", "--monthdays", "--weekdays", "--kerneltz", "--utc", "--contiguous"},
-	"socket":    {"--transparent", "--nowildcard", "--restore-skmark"},
-	"string":    {"--algo", "--from", "--to", "--string", "--hex-string", "--icase"},
-	"u32":       {"--u32"},
-	"bpf":       {"--bytecode", "--object-pinned"},
-	"cgroup":    {"--path", "--cgroup"},
-	"helper":    {"--helper"},
-	"rpfilter":  {"--loose", "--validmark", "--accept-local", "--invert"},
-	"connbytes": {"--connbytes", "--connbytes-dir", "--connbytes-mode"},
-	"ecn":       {"--ecn-tcp-cwr", "--ecn-tcp-ece", "--ecn-ip-ect"},
-	"tcpmss":    {"--mss"},
-	"frag":      {"--fragid", "--fraglen", "--fragres", "--fragfirst", "--fragmore", "--fraglast"},
+	"state":      {"--state"},
+	"addrtype":   {"--src-type", "--dst-type", "--limit-iface-in", "--limit-iface-out"},
+	"mark":       {"--mark"},
+	"connmark":   {"--mark"},
+	"comment":    {"--comment"},
+	"statistic":  {"--mode", "--probability", "--every", "--packet"},
+	"iprange":    {"--src-range", "--dst-range"},
+	"length":     {"--length"},
+	"ttl":        {"--ttl-eq", "--ttl-lt", "--ttl-gt", "--ttl"},
+	"hl":         {"--hl-eq", "--hl-lt", "--hl-gt"},
+	"pkttype":    {"--pkt-type"},
+	"mac":        {"--mac-source"},
+	"set":        {"--match-set", "--set", "--return-nomatch", "--update-counters", "--update-subcounters", "--packets-eq", "--packets-lt", "--packets-gt", "--bytes-eq", "--bytes-lt", "--bytes-gt"},
+	"physdev":    {"--physdev-in", "--physdev-out", "--physdev-is-in", "--physdev-is-out", "--physdev-is-bridged"},
+	"owner":      {"--uid-owner", "--gid-owner", "--socket-exists", "--suppl-groups"},
+	"tos":        {"--tos"},
+	"dscp":       {"--dscp", "--dscp-class"},
+	"policy":     {"--dir", "--pol", "--strict", "--reqid", "--spi", "--proto", "--mode", "--tunnel-src", "--tunnel-dst", "--next"},
+	"nfacct":     {"--nfacct-name"},
+	"limit":      {"--limit", "--limit-burst"},
+	"hashlimit":  {"--hashlimit", "--hashlimit-upto", "--hashlimit-above", "--hashlimit-burst", "--hashlimit-mode", "--hashlimit-srcmask", "--hashlimit-dstmask", "--hashlimit-name", "--hashlimit-htable-size", "--hashlimit-htable-max", "--hashlimit-htable-expire", "--hashlimit-htable-gcinterval", "--hashlimit-rate-match", "--hashlimit-rate-interval"},
+	"connlimit":  {"--connlimit-upto", "--connlimit-above", "--connlimit-mask", "--connlimit-saddr", "--connlimit-daddr"},
+	"recent":     {"--name", "--set", "--rcheck", "--update", "--remove", "--rsource", "--rdest", "--seconds", "--reap", "--hitcount", "--rttl", "--mask"},
+	"quota":      {"--quota"},
+	"time":       {"--datestart", "--datestop", "--timestart", "--timestop", "--monthdays", "--weekdays", "--kerneltz", "--utc", "--contiguous"},
+	"socket":     {"--transparent", "--nowildcard", "--restore-skmark"},
+	"string":     {"--algo", "--from", "--to", "--string", "--hex-string", "--icase"},
+	"u32":        {"--u32"},
+	"bpf":        {"--bytecode", "--object-pinned"},
+	"cgroup":     {"--path", "--cgroup"},
+	"helper":     {"--helper"},
+	"rpfilter":   {"--loose", "--validmark", "--accept-local", "--invert"},
+	"connbytes":  {"--connbytes", "--connbytes-dir", "--connbytes-mode"},
+	"ecn":        {"--ecn-tcp-cwr", "--ecn-tcp-ece", "--ecn-ip-ect"},
+	"tcpmss":     {"--mss"},
+	"frag":       {"--fragid", "--fraglen", "--fragres", "--fragfirst", "--fragmore", "--fraglast"},
 	"ipv6header": {"--header", "--soft"},
-	"rt":        {"--rt-type", "--rt-segsleft", "--rt-len", "--rt-0-res", "--rt-0-addrs", "--rt-0-not-strict"},
-	"hbh":       {"--hbh-len", "--hbh-opts"},
-	"dst":       {"--dst-len", "--dst-opts"},
-	"esp":       {"--espspi"},
-	"ah":        {"--ahspi", "--ahlen", "--ahres"},
-	"devgroup":  {"--src-group", "--dst-group"},
-	"cpu":       {"--cpu"},
-	"realm":     {"--realm"},
-	"cluster":   {"--cluster-total-nodes", "--cluster-local-node", "--cluster-local-nodemask", "--cluster-hash-seed"},
-	"condition": {"--condition"},
-	"osf":       {"--genre", "--ttl", "--log"},
+	"rt":         {"--rt-type", "--rt-segsleft", "--rt-len", "--rt-0-res", "--rt-0-addrs", "--rt-0-not-strict"},
+	"hbh":        {"--hbh-len", "--hbh-opts"},
+	"dst":        {"--dst-len", "--dst-opts"},
+	"esp":        {"--espspi"},
+	"ah":         {"--ahspi", "--ahlen", "--ahres"},
+	"devgroup":   {"--src-group", "--dst-group"},
+	"cpu":        {"--cpu"},
+	"realm":      {"--realm"},
+	"cluster":    {"--cluster-total-nodes", "--cluster-local-node", "--cluster-local-nodemask", "--cluster-hash-seed"},
+	"condition":  {"--condition"},
+	"osf":        {"--genre", "--ttl", "--log"},
 }
 
 func moduleKnows(mod, option string) bool {
@@ -181,7 +181,8 @@ func tcpFlags(mask, comp string, neg bool) []nf.Expr {
 	if err1 != nil || err2 != nil {
 		return []nf.Expr{&nf.StatefulMatch{Key: "tcp", Text: "--tcp-flags " + mask + " " + comp, Known: false}}
 	}
-	return []nf.Expr{&nf.FieldMatch{Field: nf.FieldTCPFlags, Mask: uint64(m), Values: []nf.Value{nf.IntValue(uint64(c & m))}, Neg: neg}}
+	// xt_tcpudp: (flags & mask) == comp, comp not masked.
+	return []nf.Expr{&nf.FieldMatch{Field: nf.FieldTCPFlags, Mask: uint64(m), Values: []nf.Value{nf.IntValue(uint64(c))}, Neg: neg}}
 }
 
 func (b *matchBuilder) icmp(opts []opt) ([]nf.Expr, error) {
@@ -390,7 +391,9 @@ func (b *matchBuilder) mark(mod string, opts []opt) ([]nf.Expr, error) {
 		if mod == "connmark" {
 			f = nf.FieldCTMark
 		}
-		out = append(out, &nf.FieldMatch{Field: f, Mask: uint64(m), Values: []nf.Value{nf.IntValue(uint64(v & m))}, Neg: o.neg})
+		// xt_mark/xt_connmark test (mark & mask) == value with the value as
+		// given: bits of value outside mask make the match impossible.
+		out = append(out, &nf.FieldMatch{Field: f, Mask: uint64(m), Values: []nf.Value{nf.IntValue(uint64(v))}, Neg: o.neg})
 	}
 	return out, nil
 }
@@ -519,7 +522,7 @@ func simpleOption(mod string, o opt, a string) (nf.Expr, error) {
 		if m == 0xffffffff {
 			m = 0xff
 		}
-		return &nf.FieldMatch{Field: nf.FieldTOS, Mask: uint64(m), Values: []nf.Value{nf.IntValue(uint64(v & m))}, Neg: o.neg}, nil
+		return &nf.FieldMatch{Field: nf.FieldTOS, Mask: uint64(m), Values: []nf.Value{nf.IntValue(uint64(v))}, Neg: o.neg}, nil
 	case "--dscp":
 		n, err := parseUint(a, 8)
 		if err != nil {

@@ -271,7 +271,7 @@ func (p *saveParser) addChain(name, policy string, ctr nf.Counters, col int, lin
 		if err != nil {
 			return p.errorf(col, line, "%v", err)
 		}
-		c.Base = &nf.BaseChain{Type: p.tableDef.Type, Hook: hook, Priority: p.tableDef.PriorityOn(hook), Policy: v}
+		c.Base = &nf.BaseChain{Type: p.tableDef.Type, Hook: hook, Priority: p.tableDef.PriorityFor(hook, p.backend), Policy: v}
 		if p.tableDef.Name == "mangle" && hook == nf.HookOutput {
 			c.Base.Type = nf.ChainTypeRoute
 		}

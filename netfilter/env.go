@@ -17,9 +17,36 @@ type Env struct {
 	// Assume maps an assumption key (see AssumptionKey) to the result the
 	// user asserts for every such match.
 	Assume map[string]bool
-	// Forwarding is false when the node does not forward (ip_forward=0);
+	// NoForwarding is set when the node does not forward (ip_forward=0);
 	// the zero Env forwards, as Kubernetes nodes do.
 	NoForwarding bool
+	// Routes is the main routing table, when known: it picks the output
+	// interface of forwarded and locally generated packets.
+	Routes []Route
+}
+
+// Route is one route of the main table.
+type Route struct {
+	Prefix netip.Prefix
+	Iface  string
+	// Unreachable marks unreachable, blackhole and prohibit routes: the
+	// kernel drops what they match.
+	Unreachable bool
+}
+
+// Lookup returns the longest-prefix route for dst, if routes are known
+// and one matches.
+func (e *Env) Lookup(dst netip.Addr) (Route, bool) {
+	best, found := Route{}, false
+	if e == nil {
+		return best, false
+	}
+	for _, r := range e.Routes {
+		if r.Prefix.Contains(dst) && (!found || r.Prefix.Bits() > best.Prefix.Bits()) {
+			best, found = r, true
+		}
+	}
+	return best, found
 }
 
 // Iface is one network interface of the node.

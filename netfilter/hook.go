@@ -5,10 +5,10 @@ import "math"
 // Hook is a netfilter hook (include/uapi/linux/netfilter.h, enum
 // nf_inet_hooks). The order of the constants is the kernel's.
 //
-//	 PREROUTING --> routing --> FORWARD --> POSTROUTING -->
-//	                  |                         ^
-//	                  v                         |
-//	                INPUT --> local --> OUTPUT -+
+//	PREROUTING --> routing --> FORWARD --> POSTROUTING -->
+//	                 |                         ^
+//	                 v                         |
+//	               INPUT --> local --> OUTPUT -+
 type Hook uint8
 
 // Hooks.
@@ -57,13 +57,15 @@ func HookByName(s string) (Hook, bool) {
 // priorities raw, mangle, dstnat, filter, security, srcnat map to these for
 // the ip, ip6 and inet families.
 const (
-	PriRaw              = -300
-	PriSELinuxFirst     = -225
-	PriConntrack        = -200
-	PriMangle           = -150
-	PriNATDst           = -100
-	PriFilter           = 0
-	PriSecurity         = 50
+	PriRaw          = -300
+	PriSELinuxFirst = -225
+	PriConntrack    = -200
+	PriMangle       = -150
+	PriNATDst       = -100
+	PriFilter       = 0
+	PriSecurity     = 50
+	// PriSecurityNft is where iptables-nft puts the security table.
+	PriSecurityNft      = 150
 	PriNATSrc           = 100
 	PriSELinuxLast      = 225
 	PriConntrackHelper  = 300
@@ -122,10 +124,21 @@ func NATPriority(h Hook) int {
 	return PriNATSrc
 }
 
-// Priority returns the priority of table t's built-in chain on hook h.
-func (t IptablesTable) PriorityOn(h Hook) int {
-	if t.Type == ChainTypeNAT {
+// PriorityOn returns the priority of table t's built-in chain on hook h
+// as ip_tables (legacy) registers it.
+func (t IptablesTable) PriorityOn(h Hook) int { return t.PriorityFor(h, BackendLegacy) }
+
+// PriorityFor returns the priority of table t's built-in chain on hook h
+// as backend b registers it. iptables-nft registers the security table at
+// 150, after the nat INPUT chain, where ip_tables uses NF_IP_PRI_SECURITY
+// (50): seen in `nft list ruleset` after iptables-nft-restore (iptables
+// 1.8.9) and in the kernel lab's counters.
+func (t IptablesTable) PriorityFor(h Hook, b Backend) int {
+	switch {
+	case t.Type == ChainTypeNAT:
 		return NATPriority(h)
+	case t.Name == "security" && b == BackendIptablesNft:
+		return PriSecurityNft
 	}
 	return t.Priority
 }

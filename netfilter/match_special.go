@@ -62,6 +62,9 @@ type AddrTypeMatch struct {
 // Eval implements Expr.
 func (m *AddrTypeMatch) Eval(c *Ctx) Outcome {
 	p := c.Pkt
+	if p.Family == IPv6 {
+		return m.eval6(c)
+	}
 	if m.Src != 0 && ((m.typeOf(c, p.Src)&m.Src != 0) == m.SrcNeg) {
 		return outNoMatch
 	}
@@ -232,3 +235,84 @@ func (m *PhysdevMatch) Eval(c *Ctx) Outcome {
 }
 
 func (m *PhysdevMatch) String() string { return m.Text }
+
+// eval6 is xt_addrtype's IPv6 logic (addrtype_mt6, match_type6), which
+// differs from IPv4's: every category named must hold (UNICAST is any
+// unicast address, local ones included), and LOCAL, ANYCAST and
+// UNREACHABLE come from a route lookup, restricted to the packet's
+// interface with --limit-iface-in/out.
+func (m *AddrTypeMatch) eval6(c *Ctx) Outcome {
+	dev := ""
+	if m.LimitIn {
+		dev = c.Pkt.InIface
+	} else if m.LimitOut {
+		dev = c.Pkt.OutIface
+	}
+	if m.Src != 0 && matchType6(c.Env, dev, c.Pkt.Src, m.Src) == m.SrcNeg {
+		return outNoMatch
+	}
+	if m.Dst != 0 && matchType6(c.Env, dev, c.Pkt.Dst, m.Dst) == m.DstNeg {
+		return outNoMatch
+	}
+	return outNext
+}
+
+func matchType6(e *Env, dev string, a netip.Addr, mask AddrType) bool {
+	switch {
+	case mask&AddrTypeMulticast != 0 && !a.IsMulticast():
+		return false
+	case mask&AddrTypeUnicast != 0 && (a.IsMulticast() || a.IsUnspecified()):
+		return false
+	case mask&AddrTypeUnspec != 0 && !a.IsUnspecified():
+		return false
+	}
+	if mask&(AddrTypeLocal|AddrTypeAnycast|AddrTypeUnreachable) != 0 {
+		return mask&e.routeType6(dev, a, mask) != 0
+	}
+	return true
+}
+
+// routeType6 is match_lookup_rt6: with a device, LOCAL means the address
+// is on that device and the route lookup is bound to it (no route through
+// it: UNREACHABLE); without one, the route's flags decide.
+func (e *Env) routeType6(dev string, a netip.Addr, mask AddrType) AddrType {
+	var t AddrType
+	if dev != "" && mask&AddrTypeLocal != 0 && e.addrOn(dev, a) {
+		t = AddrTypeLocal
+	}
+	if dev == "" && e.IsLocal(a) {
+		return t | AddrTypeLocal
+	}
+	if e == nil || len(e.Routes) == 0 {
+		return t
+	}
+	r, ok := e.lookupVia(a, dev)
+	if !ok || r.Unreachable {
+		return AddrTypeUnreachable
+	}
+	return t
+}
+
+// lookupVia is Lookup restricted to routes through dev ("" for any), with
+// local addresses routed through the interface that holds them.
+func (e *Env) lookupVia(a netip.Addr, dev string) (Route, bool) {
+	if e.IsLocal(a) {
+		for _, ifc := range e.Ifaces {
+			for _, p := range ifc.Addrs {
+				if p.Addr() == a && (dev == "" || dev == ifc.Name) {
+					return Route{Prefix: netip.PrefixFrom(a, a.BitLen()), Iface: ifc.Name}, true
+				}
+			}
+		}
+	}
+	best, found := Route{}, false
+	for _, r := range e.Routes {
+		if dev != "" && r.Iface != dev {
+			continue
+		}
+		if r.Prefix.Contains(a) && (!found || r.Prefix.Bits() > best.Prefix.Bits()) {
+			best, found = r, true
+		}
+	}
+	return best, found
+}

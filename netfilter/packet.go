@@ -7,14 +7,14 @@ import (
 
 // IP protocol numbers (IANA; include/uapi/linux/in.h).
 const (
-	ProtoICMP   uint8 = 1
-	ProtoTCP    uint8 = 6
-	ProtoUDP    uint8 = 17
-	ProtoGRE    uint8 = 47
-	ProtoESP    uint8 = 50
-	ProtoAH     uint8 = 51
-	ProtoICMPv6 uint8 = 58
-	ProtoSCTP   uint8 = 132
+	ProtoICMP    uint8 = 1
+	ProtoTCP     uint8 = 6
+	ProtoUDP     uint8 = 17
+	ProtoGRE     uint8 = 47
+	ProtoESP     uint8 = 50
+	ProtoAH      uint8 = 51
+	ProtoICMPv6  uint8 = 58
+	ProtoSCTP    uint8 = 132
 	ProtoUDPLite uint8 = 136
 )
 
@@ -176,7 +176,7 @@ type ConnTrack struct {
 	Attached bool
 	State    CTState
 	// Orig is the original-direction tuple as first seen.
-	OrigSrc, OrigDst   netip.Addr
+	OrigSrc, OrigDst     netip.Addr
 	OrigSPort, OrigDPort uint16
 	// DNAT/SNAT: a binding of that type was set up (IPS_DST_NAT/IPS_SRC_NAT).
 	DNAT, SNAT bool

@@ -50,7 +50,9 @@ func AddrValue(a netip.Addr) Value {
 }
 
 // AddrRange returns an inclusive address range (xt_iprange, nft ranges).
-func AddrRange(lo, hi netip.Addr) Value { return Value{Kind: ValAddr, AddrLo: lo, AddrHi: hi, Bits: -1} }
+func AddrRange(lo, hi netip.Addr) Value {
+	return Value{Kind: ValAddr, AddrLo: lo, AddrHi: hi, Bits: -1}
+}
 
 // IfaceValue returns an interface name value; a trailing "+" (iptables) or
 // "*" (nft) makes it a prefix wildcard.

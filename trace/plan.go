@@ -34,6 +34,10 @@ type entry struct {
 // plan lists, per IP family and hook, what runs there, in kernel order.
 type plan struct {
 	hooks [2][nf.NumHooks][]entry
+	// conntrack[f]: some rule of family f needs conntrack, so the kernel
+	// registered nf_conntrack's hooks; otherwise no packet is tracked and
+	// the nat chains never run.
+	conntrack [2]bool
 	// ties records equal-priority neighbours from different tables, whose
 	// order depends on registration order the dumps do not show.
 	ties []string
@@ -49,14 +53,19 @@ func famIndex(f nf.IPFamily) int {
 func newPlan(rs *nf.Ruleset) *plan {
 	p := &plan{}
 	for fi, fam := range []nf.IPFamily{nf.IPv4, nf.IPv6} {
+		for _, t := range rs.Tables {
+			if t.Family.Sees(fam) && t.UsesConntrack() {
+				p.conntrack[fi] = true
+			}
+		}
 		for h := nf.Hook(0); h < nf.NumHooks; h++ {
-			p.hooks[fi][h] = buildHook(rs, fam, h)
+			p.hooks[fi][h] = buildHook(rs, fam, h, p.conntrack[fi])
 		}
 	}
 	return p
 }
 
-func buildHook(rs *nf.Ruleset, fam nf.IPFamily, h nf.Hook) []entry {
+func buildHook(rs *nf.Ruleset, fam nf.IPFamily, h nf.Hook, ct bool) []entry {
 	var es []entry
 	var nat []entry
 	for _, t := range rs.Tables {
@@ -75,10 +84,13 @@ func buildHook(rs *nf.Ruleset, fam nf.IPFamily, h nf.Hook) []entry {
 			}
 		}
 	}
+	if !ct {
+		return sortedEntries(es)
+	}
 	if h == nf.HookPrerouting || h == nf.HookOutput {
 		es = append(es, entry{kind: entryConntrack, prio: nf.PriConntrack})
 	}
-	if len(nat) > 0 {
+	if len(nat) > 0 || natHook(h) && natRegistered(rs, fam) {
 		sortEntries(nat)
 		mux := entry{kind: entryNAT, prio: nf.NATPriority(h)}
 		for _, e := range nat {
@@ -86,6 +98,33 @@ func buildHook(rs *nf.Ruleset, fam nf.IPFamily, h nf.Hook) []entry {
 		}
 		es = append(es, mux)
 	}
+	return sortedEntries(es)
+}
+
+// natHook: nf_nat registers its hook on PREROUTING, INPUT, OUTPUT and
+// POSTROUTING (nf_nat_ipv4_ops / nf_nat_ipv6_ops).
+func natHook(h nf.Hook) bool { return h != nf.HookForward && h != nf.HookIngress }
+
+// natRegistered reports whether some nat chain of family fam exists: the
+// first one registers nf_nat's hook on all four NAT hooks at once
+// (nf_nat_register_fn), so a hook without nat chains still runs an empty
+// multiplexer, which records a null binding (nf_nat_inet_fn). A looped-back
+// local packet then skips the nat PREROUTING chains.
+func natRegistered(rs *nf.Ruleset, fam nf.IPFamily) bool {
+	for _, t := range rs.Tables {
+		if !t.Family.Sees(fam) || t.Dormant {
+			continue
+		}
+		for _, c := range t.Chains {
+			if c.Base != nil && c.Base.Type == nf.ChainTypeNAT {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func sortedEntries(es []entry) []entry {
 	sortEntries(es)
 	return es
 }

@@ -46,6 +46,9 @@ func (s *Simulator) Trace(in Input) (Result, error) {
 		w.hook = nf.HookOutput
 	}
 	initPacket(&w.pkt, s.env, in.Local)
+	if in.Local && !w.routeOut() {
+		return Result{Outcomes: []Outcome{*w.done}}, nil
+	}
 	var res Result
 	work := []*walker{w}
 	for len(work) > 0 {

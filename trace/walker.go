@@ -30,13 +30,20 @@ type walker struct {
 	natIdx      int
 	inNAT       bool
 	stack       []frame
+	// base is the base chain being run: its policy applies when the
+	// traversal returns past the bottom of the stack, even if a goto
+	// replaced the bottom frame (ipt_do_table's underflow).
+	base *nf.Chain
 	// resume: evaluate the current rule from expression resumeExpr, with
 	// override in place of that expression (a fork's branch).
 	resumeExpr int
 	override   nf.Expr
 	local      bool
-	looped     bool
-	done       *Outcome
+	// autoOut: the output interface came from the routing table, so a
+	// DNAT on OUTPUT re-routes (ip_route_me_harder).
+	autoOut bool
+	looped  bool
+	done    *Outcome
 }
 
 func (w *walker) clone() *walker {
@@ -123,6 +130,9 @@ func (w *walker) nullBinding() {
 }
 
 func (w *walker) push(c *nf.Chain) {
+	if len(w.stack) == 0 {
+		w.base = c
+	}
 	w.stack = append(w.stack, frame{chain: c})
 }
 
@@ -266,7 +276,7 @@ func (w *walker) chainEnd() {
 		w.stack = w.stack[:len(w.stack)-1]
 		return
 	}
-	c := w.stack[0].chain
+	c := w.base
 	w.stack = w.stack[:0]
 	pol := nf.Verdict{Kind: c.Base.Policy}
 	t := c.Table
@@ -313,6 +323,12 @@ func (w *walker) hookDone() {
 	case nf.HookForward:
 		w.hook = nf.HookPostrouting
 	case nf.HookOutput:
+		if w.pkt.CT.DNAT && w.autoOut {
+			w.pkt.OutIface = ""
+			if !w.routeOut() {
+				return
+			}
+		}
 		w.hook = nf.HookPostrouting
 	case nf.HookPostrouting:
 		w.leave()
@@ -342,11 +358,37 @@ func (w *walker) route() {
 		w.finish(nf.Verdict{Kind: nf.VerdictDrop}, DeliveredNone)
 		return
 	}
-	p.TTL--
-	if p.OutIface == "" {
-		w.assume("output interface not given (--out-iface): -o tests see no interface")
+	if !w.routeOut() {
+		return
 	}
+	p.TTL--
 	w.hook = nf.HookForward
+}
+
+// routeOut picks the output interface from the routing table when the
+// input did not name one; false when the packet has no route.
+func (w *walker) routeOut() bool {
+	p := &w.pkt
+	if p.OutIface != "" {
+		return true
+	}
+	env := w.sim.env
+	if w.local && env.IsLocal(p.Dst) {
+		p.OutIface, w.autoOut = "lo", true
+		return true
+	}
+	if env == nil || len(env.Routes) == 0 {
+		w.assume("output interface not given (--out-iface) and no routes known: -o tests see no interface")
+		return true
+	}
+	r, ok := env.Lookup(p.Dst)
+	if !ok || r.Unreachable {
+		w.assume(fmt.Sprintf("no route to %s: the kernel drops the packet", p.Dst))
+		w.finish(nf.Verdict{Kind: nf.VerdictDrop}, DeliveredNone)
+		return false
+	}
+	p.OutIface, w.autoOut = r.Iface, true
+	return true
 }
 
 // leave is what follows POSTROUTING: the packet goes out, or a locally
