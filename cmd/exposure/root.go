@@ -62,8 +62,12 @@ func newRootCmd(a *app) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(
 		newTraceCmd(a),
+		newAuditCmd(a),
+		newPortsCmd(a),
+		newSnapshotCmd(a),
 		newEventsCmd(a),
 		newCheckCmd(a),
+		newDiffCmd(a),
 	)
 	return root
 }
