@@ -353,8 +353,32 @@ func (p *listParser) finishTable() {
 		}
 		t.AddChain(c)
 	}
+	p.unlistedTargets(t)
 	p.rs.Tables = append(p.rs.Tables, t)
 	p.fam = p.o.Family
+}
+
+// unlistedTargets turns jumps to chains the listing does not show (a
+// listing of one chain, or a target this package does not know and whose
+// print form is empty) into unknown targets, so that the answer forks
+// there instead of the ruleset failing validation.
+func (p *listParser) unlistedTargets(t *nf.Table) {
+	for _, c := range t.Chains {
+		for _, r := range c.Rules {
+			if len(r.Exprs) == 0 {
+				continue
+			}
+			last := len(r.Exprs) - 1
+			ve, ok := r.Exprs[last].(*nf.VerdictExpr)
+			if !ok || (ve.V.Kind != nf.VerdictJump && ve.V.Kind != nf.VerdictGoto) || t.Chain(ve.V.Chain) != nil {
+				continue
+			}
+			p.rs.Warnings = append(p.rs.Warnings, nf.Warning{Pos: r.Pos, Message: fmt.Sprintf(
+				"%s to %s, which the listing does not show (a chain not listed, or a target this package does not know): its effect is unknown",
+				strings.ToLower(ve.V.Kind.String()), ve.V.Chain)})
+			r.Exprs[last] = &nf.UnknownTarget{Name: ve.V.Chain, Text: ve.V.String()}
+		}
+	}
 }
 
 func baseChain(def nf.IptablesTable, name string, pol nf.VerdictKind, be nf.Backend) *nf.BaseChain {

@@ -107,7 +107,9 @@ func init() {
 		"owner": ownerRec, "incl.": ownerRec, "match-set": setRec, "PHYSDEV": physdevRec,
 		"recent:": recentRec, "limit:": limitRec, "icmp": icmpRec, "icmptype": icmpRec,
 		"ipv6-icmp": icmpRec, "ipv6-icmptype": icmpRec, "helper": helperRec, "nfacct-name": nfacctRec,
-		"DSCP": dscpRec, "tos": tosRec,
+		"DSCP": dscpRec, "tos": tosRec, "quota:": quotaRec, "#conn": connlimitRec, "STRING": stringRec,
+		"TIME": timeRec, "u32": u32Rec, "connbytes": connbytesRec, "cpu": cpuRec, "src-group": devgroupRec,
+		"dst-group": devgroupRec, "ECN": ecnRec, "tcpmss": tcpmssRec, "socket": socketRec,
 	}
 	for _, w := range ctWords {
 		recognizers[w] = conntrackRec
@@ -559,6 +561,10 @@ func (p *listParser) buildMods(mods []listMod, proto uint8) ([]nf.Expr, string) 
 	var out []nf.Expr
 	comment := ""
 	for _, md := range mods {
+		if e, ok := statefulExpr(md); ok {
+			out = append(out, e)
+			continue
+		}
 		b := &matchBuilder{fam: p.family(), proto: proto}
 		exprs, err := b.build(md.mod, md.opts)
 		if err != nil {

@@ -71,6 +71,9 @@ func sortRecent(opts []opt) []opt {
 // limitRec reads " limit: avg 3/hour burst 5" (libxt_limit.c); the save
 // form leaves out the default burst of 5.
 func limitRec(m *matchParser, _ string, neg bool) (listMod, bool) {
+	if !neg && (m.t.peek() == "up" || m.t.peek() == "above") {
+		return hashlimitRec(m)
+	}
 	if neg || !m.t.accept("avg") {
 		return listMod{}, false
 	}

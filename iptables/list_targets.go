@@ -85,10 +85,17 @@ func readTarget(rd targetReader, text string) (string, []opt, bool) {
 // (TTL, DSCP, CLASSIFY, ...), whose print form starts with their name
 // ("TTL set to 64") and whose options the model does not need.
 func (p *listParser) plainTarget(name, rest string, jump bool) (nf.Expr, string, string) {
-	if !nopTarget(name) || strings.TrimSpace(rest) == "" {
+	if strings.TrimSpace(rest) == "" {
 		return p.buildListTarget(name, nil, jump), name, rest
 	}
 	idx := wordIndex(rest, name)
+	if !nopTarget(name) {
+		if idx < 0 {
+			return p.buildListTarget(name, nil, jump), name, rest
+		}
+		p.warn("target %s (%q) is not one this package knows; its effect is unknown", name, strings.TrimSpace(rest[idx:]))
+		return &nf.UnknownTarget{Name: name, Text: strings.TrimSpace(rest[idx:])}, name, rest[:idx]
+	}
 	if idx < 0 {
 		p.warn("%s target text %q kept as written (the target changes nothing the model follows)", name, strings.TrimSpace(rest))
 		return &nf.NopStmt{Text: name + " " + strings.TrimSpace(rest)}, name, ""

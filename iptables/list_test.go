@@ -114,6 +114,19 @@ func projExpr(e nf.Expr, v listView) string {
 		return "nop " + name
 	case *nf.IfKnown:
 		return "ifknown " + x.Match.String()
+	case *nf.UnknownTarget:
+		if v.chain != "" {
+			return "jump-or-unknown " + x.Name
+		}
+	case *nf.VerdictExpr:
+		if v.chain != "" && (x.V.Kind == nf.VerdictJump || x.V.Kind == nf.VerdictGoto) {
+			// A listing of one chain does not show the chains it jumps to.
+			return "jump-or-unknown " + x.V.Chain
+		}
+	case *nf.StatefulMatch:
+		// The listing keeps the print form as text; the key and the
+		// verdict on it are what the simulator uses.
+		return fmt.Sprintf("stateful %s known=%t side-effect=%t", x.Key, x.Known, x.SideEffectOnly)
 	}
 	return fmt.Sprintf("%T %s", e, e)
 }
@@ -295,8 +308,13 @@ func TestParseListWarnings(t *testing.T) {
 		{"no -v", "Chain INPUT (policy ACCEPT)\ntarget     prot opt source               destination\nACCEPT     all  --  anywhere             anywhere\n",
 			Options{}, []string{"listing without -v", "listing without -n", "read as filter"}},
 		{"single chain", "Chain KUBE-SERVICES (2 references)\ntarget prot opt source destination\n", Options{}, []string{"no built-in chain"}},
-		{"unknown match", hdr + "    0     0 ACCEPT     0    --  *      *       0.0.0.0/0            0.0.0.0/0            quota: 100 bytes\n",
-			Options{}, []string{`"quota: 100 bytes" not understood`}},
+		{"unknown match", hdr + "    0     0 ACCEPT     0    --  *      *       0.0.0.0/0            0.0.0.0/0            policy match dir in pol none\n",
+			Options{}, []string{`"policy match dir in pol none" not understood`}},
+		{"unknown target", hdr + "    0     0 HMARK      0    --  *      *       0.0.0.0/0            0.0.0.0/0            HMARK mod 4 src-prefix 32 rnd 0x1\n",
+			Options{}, []string{`target HMARK ("HMARK mod 4 src-prefix 32 rnd 0x1") is not one this package knows`}},
+		{"chain not listed", "Chain KUBE-SERVICES (2 references)\n pkts bytes target prot opt in out source destination\n" +
+			"    0     0 KUBE-SVC-X  6    --  *      *       0.0.0.0/0            10.0.0.1             tcp dpt:80\n",
+			Options{Table: "nat"}, []string{"jump to KUBE-SVC-X, which the listing does not show"}},
 		{"unknown before target", hdr + "    0     0 DNAT       6    --  *      *       0.0.0.0/0            0.0.0.0/0            tcp dpt:80 frob 1 to:10.0.0.1\n",
 			Options{}, []string{`"frob 1" not understood`}},
 		{"host name", hdr + "    0     0 ACCEPT     0    --  *      *       db.example.com       0.0.0.0/0\n",

@@ -72,6 +72,8 @@ capture features4 4 nft rules/features4.rules
 capture features6 6 legacy rules/features6.rules
 capture features6 6 nft rules/features6.rules
 capture counters4 4 legacy rules/counters4.rules counters
+capture stateful4 4 legacy rules/stateful4.rules
+capture stateful4 4 nft rules/stateful4.rules
 capture unknown4 4 legacy rules/unknown4.rules
 capture unknown4 4 nft rules/unknown4.rules
 capture counters4 4 nft rules/counters4.rules counters
