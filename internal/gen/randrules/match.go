@@ -177,6 +177,7 @@ func (b *rb) randPortRange() portRange {
 	return portRange{lo, lo}
 }
 
+// String renders the range as iptables writes it: "p" or "lo:hi".
 func (p portRange) String() string {
 	if p.lo == p.hi {
 		return fmt.Sprint(p.lo)
