@@ -33,8 +33,12 @@ import (
 //   - match and target text this package does not know (the print form has
 //     no delimiters, so unknown text cannot be split into its matches).
 //
-// Goto rules are recovered: both backends print "[goto]" before the
-// matches (IPT_F_GOTO). Errors are *netfilter.ParseError.
+// A jump to a chain the listing does not show (a single-chain listing, or
+// a target this package does not know that prints nothing) becomes an
+// UnknownTarget, with a warning, so the simulator forks there. The family
+// comes from Options.Family or the addresses; goto rules are recovered
+// (both backends print "[goto]" before the matches, IPT_F_GOTO). Errors
+// are *netfilter.ParseError.
 func ParseList(data []byte, o Options) (*nf.Ruleset, error) {
 	p := &listParser{o: o, rs: &nf.Ruleset{}, fam: o.Family, scanFam: scanFamily(data)}
 	text := string(data)
@@ -99,13 +103,7 @@ func (p *listParser) warn(format string, args ...any) {
 
 // warnOnce records a warning the first time key comes up.
 func (p *listParser) warnOnce(key, format string, args ...any) {
-	if p.warned == nil {
-		p.warned = map[string]bool{}
-	}
-	if !p.warned[key] {
-		p.warned[key] = true
-		p.warn(format, args...)
-	}
+	p.warnAt(p.line, key, format, args...)
 }
 
 func (p *listParser) pos() nf.Pos { return nf.Pos{File: p.o.File, Line: p.line} }
@@ -211,7 +209,12 @@ func (p *listParser) chainHeader(line string) error {
 	if !strings.HasSuffix(inner, " references") && inner != "ERROR obtaining refs" {
 		return p.errorf(col, line, "expected \"policy ...\" or \"N references\", got %q", inner)
 	}
-	p.startChain(name, false)
+	if p.cur != nil && p.cur.byName[name] != nil {
+		// A chain listed again belongs to the next table (a listing of
+		// the same chain name in two tables).
+		p.finishTable()
+	}
+	p.startChain(name)
 	p.cur.sawUser = true
 	return nil
 }
@@ -226,7 +229,7 @@ func (p *listParser) builtinChain(name, inner string, col int, line string) erro
 		return p.errorf(col, line, "%v", err)
 	}
 	hook, ok := nf.HookByName(name)
-	if !ok || hook == nf.HookIngress {
+	if !ok || hook == nf.HookIngress || name != hook.String() {
 		return p.errorf(1, line, "chain %s has a policy but is not a built-in chain", name)
 	}
 	var ctr nf.Counters
@@ -241,7 +244,7 @@ func (p *listParser) builtinChain(name, inner string, col int, line string) erro
 		// chain out of that order starts the next table.
 		p.finishTable()
 	}
-	p.startChain(name, true)
+	p.startChain(name)
 	p.cur.sawBuiltin, p.cur.lastHook = true, hook
 	p.chain.Counters = ctr
 	p.cur.policies[name] = v
@@ -261,18 +264,13 @@ func (p *listParser) policyCounters(f []string) (nf.Counters, error) {
 	return nf.Counters{Packets: pk, Bytes: by, Known: true}, nil
 }
 
-func (p *listParser) startChain(name string, builtin bool) {
+func (p *listParser) startChain(name string) {
 	if p.cur == nil {
 		p.cur = &listTable{byName: map[string]*nf.Chain{}, policies: map[string]nf.VerdictKind{}, start: p.line}
 	}
-	c := p.cur.byName[name]
-	if c == nil {
-		c = &nf.Chain{Name: name, Pos: p.pos()}
-		p.cur.byName[name] = c
-		p.cur.chains = append(p.cur.chains, c)
-	} else {
-		p.warn("chain %s listed again; its rules are appended", name)
-	}
+	c := &nf.Chain{Name: name, Pos: p.pos()}
+	p.cur.byName[name] = c
+	p.cur.chains = append(p.cur.chains, c)
 	p.chain, p.cols = c, listColumns{}
 }
 
@@ -429,9 +427,7 @@ func (p *listParser) backend(lt *listTable) nf.Backend {
 	if p.o.Backend != "" {
 		return p.o.Backend
 	}
-	if !p.warned["backend"] {
-		p.warnAt(lt.start, "backend", "the listing does not say whether iptables-legacy or iptables-nft holds its tables")
-	}
+	p.warnAt(lt.start, "backend", "the listing does not say whether iptables-legacy or iptables-nft holds its tables")
 	return nf.BackendUnknown
 }
 
@@ -455,6 +451,8 @@ func (p *listParser) warnAt(n int, key, format string, args ...any) {
 func (p *listParser) tableFor(lt *listTable) nf.IptablesTable {
 	if def, ok := nf.LookupIptablesTable(p.o.Table); ok {
 		return def
+	} else if p.o.Table != "" {
+		p.warnAt(lt.start, "table-option", "unknown table %q in the options (iptables has raw, mangle, nat, filter, security); the table is inferred", p.o.Table)
 	}
 	var hooks []nf.Hook
 	var names []string

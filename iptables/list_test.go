@@ -414,6 +414,50 @@ func TestParseListRules(t *testing.T) {
 	}
 }
 
+func TestParseListTables(t *testing.T) {
+	chain := func(name, paren string) string {
+		return "Chain " + name + " (" + paren + ")\ntarget prot opt source destination\n\n"
+	}
+	pol := func(names ...string) string {
+		out := ""
+		for _, n := range names {
+			out += chain(n, "policy ACCEPT")
+		}
+		return out
+	}
+	tests := []struct {
+		name, in string
+		o        Options
+		want     []string
+	}{
+		{"raw then filter", pol("PREROUTING", "OUTPUT") + pol("INPUT", "FORWARD", "OUTPUT"), Options{}, []string{"ip raw", "ip filter"}},
+		{"mangle then nat", pol("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING") + pol("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"),
+			Options{}, []string{"ip mangle", "ip nat"}},
+		{"nat of an old kernel", pol("PREROUTING", "OUTPUT", "POSTROUTING"), Options{}, []string{"ip nat"}},
+		{"filter with user chains then nat", pol("INPUT", "FORWARD", "OUTPUT") + chain("X", "1 references") + pol("PREROUTING"),
+			Options{}, []string{"ip filter", "ip nat"}},
+		{"one chain in two tables", chain("KUBE-SERVICES", "2 references") + chain("KUBE-SERVICES", "1 references"),
+			Options{}, []string{"ip filter", "ip filter"}},
+		{"table option", pol("INPUT"), Options{Table: "security"}, []string{"ip security"}},
+		{"family option", pol("INPUT"), Options{Family: nf.IPv6}, []string{"ip6 filter"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rs, err := ParseList([]byte(tc.in), tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, tb := range rs.Tables {
+				got = append(got, tb.String())
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("tables (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func exprList(es []nf.Expr) string {
 	s := make([]string, len(es))
 	for i, e := range es {
