@@ -23,6 +23,10 @@ type Env struct {
 	// Routes is the main routing table, when known: it picks the output
 	// interface of forwarded and locally generated packets.
 	Routes []Route
+	// RoutesComplete says Routes is the whole table (collected live or
+	// from a snapshot): a destination no route covers is then dropped,
+	// where with a partial table (connected routes only) it is unknown.
+	RoutesComplete bool
 }
 
 // Route is one route of the main table.

@@ -33,6 +33,7 @@ func kernelSeeds() int {
 // unreachable probe-source ranges).
 func labEnv(lab *netns.Lab) *nf.Env {
 	env := nf.NewEnv()
+	env.RoutesComplete = true
 	for _, k := range lab.Links {
 		ifc := nf.Iface{Name: k.Name, MAC: k.MAC.String()}
 		for _, p := range []netip.Prefix{k.Addr4, k.Addr6} {

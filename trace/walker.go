@@ -382,6 +382,10 @@ func (w *walker) routeOut() bool {
 		return true
 	}
 	r, ok := env.Lookup(p.Dst)
+	if !ok && !env.RoutesComplete {
+		w.assume(fmt.Sprintf("no known route to %s: -o tests see no interface", p.Dst))
+		return true
+	}
 	if !ok || r.Unreachable {
 		w.assume(fmt.Sprintf("no route to %s: the kernel drops the packet", p.Dst))
 		w.finish(nf.Verdict{Kind: nf.VerdictDrop}, DeliveredNone)

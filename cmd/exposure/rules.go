@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -22,7 +23,7 @@ type ruleInputs struct {
 
 func (r *ruleInputs) register(f *pflag.FlagSet) {
 	f.StringArrayVar(&r.files, "rules", nil, "ruleset file: iptables-save (either flavour), iptables -S, iptables -L -n -v, nft ruleset text or nft -j JSON; repeat for a node's several rulesets")
-	f.StringSliceVar(&r.localAddrs, "local-addrs", nil, "addresses of the node, comma-separated (127.0.0.0/8 and ::1 always are)")
+	f.StringSliceVar(&r.localAddrs, "local-addrs", nil, "addresses of the node, comma-separated: ADDR, IFACE=ADDR/LEN, or @FILE with one \"IFACE ADDR/LEN\" per line (127.0.0.0/8 and ::1 always are)")
 	f.StringArrayVar(&r.assume, "assume", nil, "state an assumption instead of forking: KEY=true|false (keys: limit, hashlimit, connlimit, recent, nth, mac, owner, set:NAME, unknown module names)")
 }
 
@@ -30,16 +31,8 @@ func (r *ruleInputs) register(f *pflag.FlagSet) {
 func (r *ruleInputs) env() (*nf.Env, error) {
 	env := nf.NewEnv()
 	for _, s := range r.localAddrs {
-		for _, part := range strings.Split(s, ",") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				continue
-			}
-			a, err := netip.ParseAddr(part)
-			if err != nil {
-				return nil, fmt.Errorf("--local-addrs: %q is not an IP address", part)
-			}
-			env.Local[a.Unmap()] = true
+		if err := addLocalAddrs(env, s); err != nil {
+			return nil, fmt.Errorf("--local-addrs: %w", err)
 		}
 	}
 	for _, s := range r.assume {
@@ -82,3 +75,69 @@ func (r *ruleInputs) simulator(a *app) (*trace.Simulator, error) {
 
 // newLoader returns the ruleset loader with every front-end this build has.
 func newLoader() collect.Loader { return collect.Loader{Nft: nftParser()} }
+
+// addLocalAddrs adds one --local-addrs value: ADDR, IFACE=ADDR/LEN, or
+// @FILE with "IFACE ADDR/LEN" lines (# comments allowed).
+func addLocalAddrs(env *nf.Env, s string) error {
+	if file, ok := strings.CutPrefix(s, "@"); ok {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("read %w", err)
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+				continue
+			}
+			if len(f) != 2 {
+				return fmt.Errorf("%s:%d: want \"IFACE ADDR/LEN\", got %q", file, i+1, line)
+			}
+			if err := addLocalAddr(env, f[0], f[1]); err != nil {
+				return fmt.Errorf("%s:%d: %w", file, i+1, err)
+			}
+		}
+		return nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		iface, addr, ok := strings.Cut(part, "=")
+		if !ok {
+			iface, addr = "", part
+		}
+		if err := addLocalAddr(env, iface, addr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func addLocalAddr(env *nf.Env, iface, s string) error {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		a, err2 := netip.ParseAddr(s)
+		if err2 != nil {
+			return fmt.Errorf("%q is not an IP address or ADDR/LEN", s)
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	a := p.Addr().Unmap()
+	env.Local[a] = true
+	if iface == "" {
+		return nil
+	}
+	if p.Bits() < a.BitLen() {
+		// A connected route comes with the address.
+		env.Routes = append(env.Routes, nf.Route{Prefix: p.Masked(), Iface: iface})
+	}
+	for i := range env.Ifaces {
+		if env.Ifaces[i].Name == iface {
+			env.Ifaces[i].Addrs = append(env.Ifaces[i].Addrs, p)
+			return nil
+		}
+	}
+	env.Ifaces = append(env.Ifaces, nf.Iface{Name: iface, Addrs: []netip.Prefix{p}})
+	return nil
+}
