@@ -1,7 +1,6 @@
 package iptables
 
 import (
-	"fmt"
 	"strings"
 
 	nf "github.com/exposure-audit/exposure/netfilter"
@@ -30,9 +29,8 @@ type trailer struct {
 
 // textScan is a cursor over the text after the address columns.
 type textScan struct {
-	s   string
-	i   int
-	col int // column of s[0] in the line
+	s string
+	i int
 }
 
 func (t *textScan) skipSpace() {
@@ -588,5 +586,3 @@ func (p *listParser) unknownText(text string) nf.Expr {
 	p.warn("%q not understood (the listing's print form has no delimiters); kept as a match whose result is unknown", text)
 	return &nf.StatefulMatch{Key: "unknown:listing", Text: text}
 }
-
-var _ = fmt.Sprint

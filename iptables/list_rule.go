@@ -16,10 +16,8 @@ type listRow struct {
 	opt      string
 	in, out  field
 	src, dst field
-	// rest is the match and target text after the destination column, and
-	// restCol the column where it starts.
-	rest    string
-	restCol int
+	// rest is the match and target text after the destination column.
+	rest string
 }
 
 // rule reads one rule row and appends the rule to the current chain.
@@ -116,7 +114,7 @@ func (p *listParser) splitRow(f []field, line string) (listRow, error) {
 	}
 	row.src, row.dst = f[0], f[1]
 	end := row.dst.col - 1 + len(row.dst.s)
-	row.rest, row.restCol = line[end:], end+1
+	row.rest = line[end:]
 	return row, nil
 }
 

@@ -35,7 +35,7 @@ var targetReaders = map[string]struct {
 // trailer reads the text after the address columns: matches, "[goto]",
 // then the target's own text.
 func (p *listParser) trailer(row listRow) trailer {
-	t := &textScan{s: row.rest, col: row.restCol}
+	t := &textScan{s: row.rest}
 	m := &matchParser{lp: p, t: t}
 	m.parseMatches()
 	exprs, comment := p.buildMods(m.mods, p.proto)
