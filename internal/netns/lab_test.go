@@ -31,7 +31,7 @@ func hookRuleset() string {
 	return sb.String()
 }
 
-// moved returns "table/chain" → packets for every rule counter that is nonzero.
+// moved returns "table/chain" → packets summed over the chain's rules, for every chain where a rule counted.
 func moved(t *testing.T, lab *Lab, b Backend, v6 bool) map[string]uint64 {
 	t.Helper()
 	save, err := lab.SaveIptables(b, v6)
@@ -45,7 +45,7 @@ func moved(t *testing.T, lab *Lab, b Backend, v6 bool) map[string]uint64 {
 	got := map[string]uint64{}
 	for _, c := range cs {
 		if c.Rule > 0 && c.Packets > 0 {
-			got[c.Table+"/"+c.Chain] = c.Packets
+			got[c.Table+"/"+c.Chain] += c.Packets
 		}
 	}
 	return got
@@ -238,5 +238,36 @@ func TestForwardDecrementsTTL(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestRejectSendsNothing checks that a REJECT's reply (RST or ICMP error) to a
+// probe source never leaves: the node's unreachable route stops it before OUTPUT.
+func TestRejectSendsNothing(t *testing.T) {
+	lab := New(t)
+	for _, with := range []string{"tcp-reset", "icmp-port-unreachable"} {
+		t.Run(with, func(t *testing.T) {
+			rs := hookRuleset()
+			rs = strings.Replace(rs, "-A OUTPUT\n:EXPO-CT", "-A OUTPUT\n-A INPUT -p tcp -j REJECT --reject-with "+with+"\n:EXPO-CT", 1)
+			if err := lab.Reset(); err != nil {
+				t.Fatal(err)
+			}
+			if err := lab.RestoreIptables(Legacy, false, rs); err != nil {
+				t.Fatal(err)
+			}
+			p := Probe{Src: addr("198.18.3.4"), Dst: addr("198.51.100.1"), Proto: ProtoTCP, SPort: 999, DPort: 80, TCPFlags: SYN, Via: "c0"}
+			if err := lab.Inject(p); err != nil {
+				t.Fatal(err)
+			}
+			got := moved(t, lab, Legacy, false)
+			for k := range got {
+				if strings.HasSuffix(k, "OUTPUT") || strings.HasSuffix(k, "POSTROUTING") {
+					t.Errorf("REJECT --reject-with %s: got %s moved %v, want no output traffic", with, k, got)
+				}
+			}
+			if got["filter/INPUT"] != 2 {
+				t.Errorf("got counters %v, want filter/INPUT to count the probe in both its rules", got)
+			}
+		})
 	}
 }

@@ -88,6 +88,28 @@ func (p Probe) String() string {
 	return s + fmt.Sprintf(" ttl=%d len=%d tos=%#02x", p.TTL, p.Length, p.TOS)
 }
 
+// ParseProto returns the protocol number of an iptables -p name ("tcp", "udp",
+// "icmp", "icmpv6"/"ipv6-icmp", "sctp") or of a decimal number 0-255.
+func ParseProto(name string) (uint8, error) {
+	switch name {
+	case "tcp":
+		return ProtoTCP, nil
+	case "udp":
+		return ProtoUDP, nil
+	case "icmp":
+		return ProtoICMP, nil
+	case "icmpv6", "ipv6-icmp", "icmp6":
+		return ProtoICMPv6, nil
+	case "sctp":
+		return ProtoSCTP, nil
+	}
+	n, err := strconv.ParseUint(name, 10, 8)
+	if err != nil {
+		return 0, fmt.Errorf("parse protocol %q: %w", name, err)
+	}
+	return uint8(n), nil
+}
+
 // protoName returns the iptables name of a protocol number, or the number.
 func protoName(p uint8) string {
 	switch p {

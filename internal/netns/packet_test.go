@@ -86,3 +86,27 @@ func TestParseSaveCounters(t *testing.T) {
 		}
 	}
 }
+
+func TestParseProto(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want uint8
+		err  bool
+	}{{"tcp", 6, false}, {"ipv6-icmp", 58, false}, {"icmpv6", 58, false}, {"47", 47, false}, {"256", 0, true}, {"gre", 0, true}} {
+		got, err := ParseProto(c.in)
+		if got != c.want || (err != nil) != c.err {
+			t.Errorf("ParseProto(%q): got %d, %v; want %d, error %t", c.in, got, err, c.want, c.err)
+		}
+	}
+}
+
+func FuzzParseSaveCounters(f *testing.F) {
+	f.Add("*filter\n:INPUT DROP [3:180]\n[1:60] -A INPUT -p tcp -j X\nCOMMIT\n")
+	f.Add("[x:y] -A\n:\n*")
+	f.Fuzz(func(t *testing.T, text string) {
+		cs, err := ParseSaveCounters(text)
+		if err != nil && cs != nil {
+			t.Errorf("got counters %v with error %v", cs, err)
+		}
+	})
+}
