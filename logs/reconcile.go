@@ -37,8 +37,9 @@ type Socket struct {
 }
 
 // NodeState is the node's current rules and sockets, from a snapshot bundle
-// or the live node. FirewalldPorts returns nil when firewalld is not
-// running (or was not captured), which Reconcile reads as "unknown".
+// or the live node. FirewalldPorts and Sockets return nil when they were
+// not captured (or firewalld is not running), which Reconcile reads as
+// "unknown", not as "nothing open".
 type NodeState interface {
 	Rules() []Rule
 	FirewalldPorts() []FirewalldPort
@@ -74,9 +75,19 @@ type Reconciliation struct {
 	NotReloaded []PortState `json:"not_reloaded"`
 }
 
-// chainOwner maps the chains each component writes to it: CRI-O's
-// KUBE-HOSTPORTS/KUBE-HP-* (internal/hostport), OVN-Kubernetes'
-// OVN-KUBE-NODEPORT/-EXTERNALIP/-ETP, Docker's DOCKER nat chain.
+// ownerOf maps a forwarding rule to the component that writes its chain:
+// CRI-O's KUBE-HOSTPORTS/KUBE-HP-* (internal/hostport), OVN-Kubernetes'
+// OVN-KUBE-NODEPORT/-EXTERNALIP/-ETP, Docker's DOCKER. Only DNAT rules and
+// CRI-O's jumps to its per-port chains count: Docker's filter DOCKER chain
+// accepts the forwarded traffic on the container port, which no log opens.
+func ownerOf(r Rule) Source {
+	if r.Target != "DNAT" && !strings.HasPrefix(r.Target, "KUBE-HP-") {
+		return ""
+	}
+	return chainOwner(r.Chain)
+}
+
+// chainOwner maps a chain name to the component that writes it.
 func chainOwner(chain string) Source {
 	switch {
 	case chain == "KUBE-HOSTPORTS" || strings.HasPrefix(chain, "KUBE-HP-"):
@@ -120,6 +131,9 @@ func absent(p PortState, rules []Rule, fw []FirewalldPort, socks []Socket) (stri
 		})
 		return "firewalld's runtime configuration no longer opens it", !ok
 	case SourceKubeProxy:
+		if socks == nil {
+			return "", false
+		}
 		ok := slices.ContainsFunc(socks, func(s Socket) bool { return s.Proto == p.Proto && s.Port == p.Port })
 		return "no socket listens on it", !ok
 	}
@@ -129,7 +143,7 @@ func absent(p PortState, rules []Rule, fw []FirewalldPort, socks []Socket) (stri
 
 // ruleServes tells whether a node rule is the one a log event made.
 func ruleServes(r Rule, p PortState) bool {
-	if chainOwner(r.Chain) != p.Source || r.Proto != p.Proto || r.Port != p.Port {
+	if ownerOf(r) != p.Source || r.Proto != p.Proto || r.Port != p.Port {
 		return false
 	}
 	return p.To == "" || r.To == "" || r.To == p.To
@@ -138,7 +152,7 @@ func ruleServes(r Rule, p PortState) bool {
 func unexplainedRules(open []PortState, rules []Rule) []Finding {
 	var out []Finding
 	for _, r := range rules {
-		src := chainOwner(r.Chain)
+		src := ownerOf(r)
 		if src == "" || r.Port == 0 {
 			continue
 		}

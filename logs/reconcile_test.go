@@ -56,10 +56,11 @@ func TestReconcile(t *testing.T) {
 		{"rules flushed (iptables.service restart)", fakeNode{fw: full.fw, socks: full.socks},
 			[]findingID{{SourceCRIO, 8080, "no rule forwards it any more"}, {SourceOVNKube, 32718, "no rule forwards it any more"}},
 			[]findingID{}},
-		{"firewalld runtime lost the port, kube-proxy socket gone", fakeNode{rules: full.rules, fw: []FirewalldPort{}},
+		{"firewalld runtime lost the port, kube-proxy socket gone", fakeNode{rules: full.rules, fw: []FirewalldPort{}, socks: []Socket{}},
 			[]findingID{{SourceFirewalld, 6443, "firewalld's runtime configuration no longer opens it"},
 				{SourceKubeProxy, 30080, "no socket listens on it"}}, []findingID{}},
 		{"firewalld unknown is not missing", fakeNode{rules: full.rules, socks: full.socks}, []findingID{}, []findingID{}},
+		{"sockets unknown are not missing", fakeNode{rules: full.rules, fw: full.fw}, []findingID{}, []findingID{}},
 		{"rules and ports no log explains", fakeNode{
 			rules: append(full.rules, Rule{Chain: "DOCKER", Proto: "tcp", Port: 5000, Target: "DNAT", To: "172.17.0.2:5000"},
 				Rule{Chain: "INPUT", Proto: "tcp", Port: 22, Target: "ACCEPT"}),
