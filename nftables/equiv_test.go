@@ -3,6 +3,7 @@ package nftables
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -49,12 +50,24 @@ func chainLine(t *nf.Table, c *nf.Chain) string {
 	return s
 }
 
+// l4Port: nft lists `th dport` as `tcp dport` (or udp) where the rule
+// already requires that protocol: the same load, spelled differently.
+var l4Port = regexp.MustCompile(`\b(?:th|tcp|udp) ([sd]port)`)
+
 func ruleLine(t *nf.Table, c *nf.Chain, r *nf.Rule, withText bool) string {
 	es := make([]string, len(r.Exprs))
+	run := 0
 	for i, e := range r.Exprs {
-		es[i] = fmt.Sprintf("%T{%s}", e, e)
+		es[i] = normBraces(l4Port.ReplaceAllString(fmt.Sprintf("%T{%s}", e, e), "l4 $1"))
+		// nft may list a run of pure comparisons in another order
+		// (it merges adjacent payload loads); the order does not matter.
+		if _, pure := e.(*nf.FieldMatch); !pure {
+			run = i + 1
+			continue
+		}
+		sort.Strings(es[run : i+1])
 	}
-	s := fmt.Sprintf("rule %s %s #%d target=%q comment=%q counters=%v exprs=[%s]", t, c.Name, r.Index, r.Target, r.Comment, r.Counters, strings.Join(es, "; "))
+	s := fmt.Sprintf("rule %s %s #%d target=%q comment=%q counters=%v exprs=[%s]", t, c.Name, r.Index, l4Port.ReplaceAllString(r.Target, "l4 $1"), r.Comment, r.Counters, strings.Join(es, "; "))
 	if withText {
 		s += " text=" + strings.Join(strings.Fields(r.Text), " ")
 	}
@@ -113,5 +126,22 @@ func TestTextAndJSONAgree(t *testing.T) {
 				t.Errorf("JSON and text models differ (-json +text):\n%s", d)
 			}
 		})
+	}
+}
+
+// normBraces sorts the elements of every inline set ("{ b, a }"), which
+// the kernel lists in its own order.
+func normBraces(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "{ ")
+		j := strings.Index(s, " }")
+		if i < 0 || j < i {
+			return b.String() + s
+		}
+		items := strings.Split(s[i+2:j], ", ")
+		sort.Strings(items)
+		b.WriteString(s[:i+2] + strings.Join(items, ", "))
+		s = s[j:]
 	}
 }

@@ -195,6 +195,9 @@ func (p *printer) value(n node, t vtype) string {
 		if t == tIface {
 			return quote(x)
 		}
+		if v, err := parseUint(x); err == nil && t == tMark {
+			return fmt.Sprintf("0x%08x", v)
+		}
 		return x
 	}
 	if s, ok := str(n); ok {

@@ -2,6 +2,7 @@ package nftables
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	nf "github.com/exposure-audit/exposure/netfilter"
@@ -21,13 +22,55 @@ func (b *builder) lowerRule(t *nf.Table, stmts []node) ([]nf.Expr, nf.Counters, 
 			ctr = counterOf(v)
 			continue
 		}
+		if k == "reject" {
+			v = rejectContext(t.Family, v, out)
+			stmts[i] = map[string]any{"reject": v}
+		}
 		es, err := b.stmt(t, k, v, st)
 		if err != nil {
 			return nil, ctr, fmt.Errorf("statement %d (%s): %w", i+1, k, err)
 		}
-		out = append(out, es...)
+		for _, e := range es {
+			if !repeated(out, e) {
+				out = append(out, e)
+			}
+		}
 	}
 	return out, ctr, nil
+}
+
+// repeated reports whether e is a comparison already made earlier in the
+// rule: implicit dependencies (`meta nfproto ipv6` before every ip6
+// payload) and explicit ones that say the same. nft folds them the same
+// way when it lists a rule; dropping them changes no result.
+func repeated(prev []nf.Expr, e nf.Expr) bool {
+	m, ok := e.(*nf.FieldMatch)
+	if !ok {
+		return false
+	}
+	for _, p := range prev {
+		if q, ok := p.(*nf.FieldMatch); ok && (q == m || q.Field == m.Field && q.Op == m.Op && q.Mask == m.Mask &&
+			q.Neg == m.Neg && q.AbsentMatches == m.AbsentMatches && slices.Equal(q.Values, m.Values)) {
+			return true
+		}
+	}
+	return false
+}
+
+// rejectContext gives a plain `reject` in an inet table the ICMP type of
+// the family the rule already requires, as nft does when it adds the rule
+// (an IPv4-only rule rejects with icmp, not icmpx).
+func rejectContext(fam nf.Family, v node, prev []nf.Expr) node {
+	if m, _ := obj(v); fam != nf.FamilyInet || field(m, "type") != "" {
+		return v
+	}
+	for _, e := range prev {
+		if m, ok := e.(*nf.FieldMatch); ok && m.Field == nf.FieldNFProto && !m.Neg && len(m.Values) == 1 {
+			typ := map[uint64]string{2: "icmp", 10: "icmpv6"}[m.Values[0].Lo]
+			return map[string]any{"type": typ, "expr": "port-unreachable"}
+		}
+	}
+	return v
 }
 
 func counterOf(v node) nf.Counters {

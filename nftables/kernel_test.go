@@ -1,0 +1,273 @@
+package nftables
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/exposure-audit/exposure/internal/netns"
+	nf "github.com/exposure-audit/exposure/netfilter"
+	"github.com/exposure-audit/exposure/trace"
+)
+
+// kernelSeeds is how many random rulesets the differential test loads
+// (EXPOSURE_KERNEL_SEEDS overrides).
+func kernelSeeds() int {
+	n := 16
+	if s := os.Getenv("EXPOSURE_KERNEL_SEEDS"); s != "" {
+		fmt.Sscan(s, &n)
+	}
+	return n
+}
+
+// labEnv describes the lab's node to the simulator: its addresses,
+// interfaces and routes (connected subnets, default via the server side,
+// unreachable probe-source ranges).
+func labEnv(lab *netns.Lab) *nf.Env {
+	env := nf.NewEnv()
+	for _, k := range lab.Links {
+		ifc := nf.Iface{Name: k.Name, MAC: k.MAC.String()}
+		for _, p := range []netip.Prefix{k.Addr4, k.Addr6} {
+			env.Local[p.Addr()] = true
+			ifc.Addrs = append(ifc.Addrs, p)
+			env.Routes = append(env.Routes, nf.Route{Prefix: p.Masked(), Iface: k.Name})
+		}
+		env.Ifaces = append(env.Ifaces, ifc)
+	}
+	env.Ifaces = append(env.Ifaces, nf.Iface{Name: "lo", Addrs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/8"), netip.MustParsePrefix("::1/128")}})
+	env.Routes = append(env.Routes,
+		nf.Route{Prefix: netip.MustParsePrefix("0.0.0.0/0"), Iface: "n1"},
+		nf.Route{Prefix: netip.MustParsePrefix("::/0"), Iface: "n1"},
+		nf.Route{Prefix: netns.ProbeSources4, Unreachable: true},
+		nf.Route{Prefix: netns.ProbeSources6, Unreachable: true})
+	return env
+}
+
+// probeInput turns a lab probe into the simulator's input.
+func probeInput(p netns.Probe) trace.Input {
+	in := trace.Input{Local: p.FromNode}
+	pk := &in.Packet
+	pk.Src, pk.Dst, pk.Proto = p.Src, p.Dst, p.Proto
+	pk.SPort, pk.DPort, pk.TCPFlags = p.SPort, p.DPort, p.TCPFlags
+	pk.ICMPType, pk.ICMPCode = p.ICMPType, p.ICMPCode
+	pk.TTL, pk.TOS = p.TTL, p.TOS
+	if b, err := p.Bytes(); err == nil {
+		pk.Length = uint16(len(b))
+	}
+	if pk.TTL == 0 {
+		pk.TTL = 64
+	}
+	if p.FromNode {
+		pk.UID, pk.GID = -1, -1
+	} else {
+		pk.InIface = map[string]string{"c0": "n0", "c2": "n2", "s0": "n1"}[p.Via]
+	}
+	return in
+}
+
+// ruleKey names a rule by family, table, chain and 1-based index.
+func ruleKey(t *nf.Table, chain string, i int) string {
+	return fmt.Sprintf("%s/%s/%s#%d", t.Family, t.Name, chain, i)
+}
+
+// counted returns the packet counters of every nft rule carrying a counter.
+func counted(rs *nf.Ruleset) map[string]uint64 {
+	out := map[string]uint64{}
+	for _, t := range rs.Tables {
+		for _, c := range t.Chains {
+			for _, r := range c.Rules {
+				if r.Counters.Known {
+					out[ruleKey(t, c.Name, r.Index)] = r.Counters.Packets
+				}
+			}
+		}
+	}
+	return out
+}
+
+// delta returns the counters that moved between two readings.
+func delta(before, after map[string]uint64) map[string]uint64 {
+	out := map[string]uint64{}
+	for k, v := range after {
+		if d := v - before[k]; d > 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+// pathCounts counts the rules of an outcome's path that carry a counter.
+func pathCounts(o trace.Outcome, withCounter map[string]uint64) map[string]uint64 {
+	out := map[string]uint64{}
+	for _, s := range o.Path {
+		k := fmt.Sprintf("%s/%s/%s#%d", s.Family, s.Table, s.Chain, s.Rule)
+		if _, ok := withCounter[k]; ok && !s.Policy {
+			out[k]++
+		}
+	}
+	return out
+}
+
+func render(m map[string]uint64) string {
+	var s []string
+	for k, v := range m {
+		s = append(s, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(s)
+	return strings.Join(s, " ")
+}
+
+// readKernel parses the node's ruleset as the kernel holds it now.
+func readKernel(t *testing.T, lab *netns.Lab) *nf.Ruleset {
+	t.Helper()
+	text, err := lab.ListNftJSON()
+	if err != nil {
+		t.Fatalf("list: %v", err)
+	}
+	rs, err := ParseJSON([]byte(text), "kernel")
+	if err != nil {
+		t.Fatalf("parse kernel JSON: %v", err)
+	}
+	if err := nf.Validate(rs); err != nil {
+		t.Fatalf("validate kernel JSON: %v", err)
+	}
+	return rs
+}
+
+// differ injects each probe and requires the rules whose counters moved
+// to be exactly the counted rules on the path of one simulated outcome
+// (the one the kernel's random draw took). The simulator runs on the
+// ruleset read back from the kernel just before the probe, merged with
+// extra (iptables-legacy tables, whose counters count is read too).
+type differ struct {
+	t     *testing.T
+	lab   *netns.Lab
+	env   *nf.Env
+	name  string
+	extra func() (*nf.Ruleset, map[string]uint64)
+	agree int
+	total int
+}
+
+func (d *differ) probe(i int, p netns.Probe) {
+	d.t.Helper()
+	if err := d.lab.FlushConntrack(); err != nil {
+		d.t.Fatal(err)
+	}
+	rs := readKernel(d.t, d.lab)
+	before := counted(rs)
+	var extraBefore map[string]uint64
+	if d.extra != nil {
+		var legacy *nf.Ruleset
+		legacy, extraBefore = d.extra()
+		rs = merge(legacy, rs)
+	}
+	if err := d.lab.Inject(p); err != nil && !(p.FromNode && errors.Is(err, syscall.EPERM)) {
+		d.t.Fatalf("%s probe %d: inject: %v", d.name, i, err)
+	}
+	got := delta(before, counted(readKernel(d.t, d.lab)))
+	withCounter := before
+	if d.extra != nil {
+		_, after := d.extra()
+		for k, v := range delta(extraBefore, after) {
+			got[k] = v
+		}
+		withCounter = union(before, extraBefore)
+	}
+	d.check(i, p, rs, got, withCounter)
+}
+
+func (d *differ) check(i int, p netns.Probe, rs *nf.Ruleset, got, withCounter map[string]uint64) {
+	d.t.Helper()
+	res, err := trace.New(rs, d.env).Trace(probeInput(p))
+	if err != nil {
+		d.t.Fatalf("%s probe %d: trace: %v", d.name, i, err)
+	}
+	d.total++
+	var want []string
+	for _, o := range res.Outcomes {
+		w := render(pathCounts(o, withCounter))
+		if w == render(got) {
+			d.agree++
+			return
+		}
+		want = append(want, w)
+	}
+	d.t.Errorf("%s probe %d (%s):\nkernel:    %s\nsimulated: %s", d.name, i, p, render(got), strings.Join(want, "\n   or      "))
+}
+
+func union(a, b map[string]uint64) map[string]uint64 {
+	out := map[string]uint64{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+// merge puts the tables of a (registered first) and b into one ruleset.
+func merge(a, b *nf.Ruleset) *nf.Ruleset {
+	out := &nf.Ruleset{}
+	for _, rs := range []*nf.Ruleset{a, b} {
+		for _, t := range rs.Tables {
+			t.Seq = len(out.Tables) + 1
+			out.Tables = append(out.Tables, t)
+		}
+	}
+	return out
+}
+
+// TestKernelRandom loads random nftables rulesets into a real network
+// namespace, sends real packets, and compares per-rule counters with the
+// simulated paths. It also checks that the text parser reads the
+// generated script into the same model as the JSON the kernel lists.
+func TestKernelRandom(t *testing.T) {
+	lab := netns.New(t)
+	d := &differ{t: t, lab: lab, env: labEnv(lab)}
+	for seed := range kernelSeeds() {
+		g := &randNft{r: rand.New(rand.NewPCG(uint64(seed), 0x6e6674))}
+		text := g.generate()
+		d.name = fmt.Sprintf("seed%d", seed)
+		if err := lab.Reset(); err != nil {
+			t.Fatal(err)
+		}
+		if err := lab.LoadNft(text); err != nil {
+			t.Fatalf("%s: %v\n%s", d.name, err, text)
+		}
+		compareWithKernel(t, d.name, text, readKernel(t, lab))
+		for i, p := range g.probes(30) {
+			d.probe(i, p)
+		}
+		if t.Failed() {
+			t.Logf("%s ruleset:\n%s", d.name, text)
+			break
+		}
+	}
+	t.Logf("kernel agreement: %d/%d probes", d.agree, d.total)
+}
+
+// compareWithKernel parses the script with ParseText and requires the
+// same model (rule texts aside) as the kernel's JSON listing of it.
+func compareWithKernel(t *testing.T, name, text string, kernel *nf.Ruleset) {
+	t.Helper()
+	mine, err := ParseText([]byte(text), name)
+	if err != nil {
+		t.Fatalf("%s: ParseText: %v", name, err)
+	}
+	if err := nf.Validate(mine); err != nil {
+		t.Fatalf("%s: validate: %v", name, err)
+	}
+	if diff := cmp.Diff(summary(kernel, false), summary(mine, false)); diff != "" {
+		t.Errorf("%s: ParseText and the kernel's JSON differ (-kernel +text):\n%s", name, diff)
+	}
+}
