@@ -21,7 +21,7 @@ type listView struct {
 	table, chain           string
 }
 
-func viewOf(variant string) listView {
+func listViewOf(variant string) listView {
 	var v listView
 	scope, flags, ok := strings.Cut(variant, ".")
 	if !ok {
@@ -34,50 +34,50 @@ func viewOf(variant string) listView {
 	return v
 }
 
-// projRule is what a listing can express of a rule.
-type projRule struct {
+// listProjRule is what a listing can express of a rule.
+type listProjRule struct {
 	Counters string
 	Target   string
 	Comment  string
 	Exprs    []string
 }
 
-type projChain struct {
+type listProjChain struct {
 	Name     string
 	Policy   string
 	Counters string
-	Rules    []projRule
+	Rules    []listProjRule
 }
 
-type projTable struct {
+type listProjTable struct {
 	Name   string
 	Family string
-	Chains []projChain
+	Chains []listProjChain
 }
 
-// project reduces a ruleset to what a listing of the given view shows.
-func project(rs *nf.Ruleset, v listView) []projTable {
-	var out []projTable
+// listProject reduces a ruleset to what a listing of the given view shows.
+func listProject(rs *nf.Ruleset, v listView) []listProjTable {
+	var out []listProjTable
 	for _, t := range rs.Tables {
 		if v.table != "" && t.Name != v.table {
 			continue
 		}
-		pt := projTable{Name: t.Name, Family: string(t.Family)}
+		pt := listProjTable{Name: t.Name, Family: string(t.Family)}
 		for _, c := range t.Chains {
 			if v.chain != "" && c.Name != v.chain {
 				continue
 			}
-			pt.Chains = append(pt.Chains, projectChain(c, v))
+			pt.Chains = append(pt.Chains, listProjectChain(c, v))
 		}
 		out = append(out, pt)
 	}
 	return out
 }
 
-// securityAsFilter turns a projected security table into what a listing
+// listSecurityAsFilter turns a projected security table into what a listing
 // that cannot tell it from filter yields: the filter table's name and
 // priority.
-func securityAsFilter(pt projTable) projTable {
+func listSecurityAsFilter(pt listProjTable) listProjTable {
 	pt.Name = "filter"
 	for i := range pt.Chains {
 		pt.Chains[i].Policy = strings.Replace(pt.Chains[i].Policy, fmt.Sprintf("/%d", nf.PriSecurity), "/0", 1)
@@ -85,16 +85,16 @@ func securityAsFilter(pt projTable) projTable {
 	return pt
 }
 
-func projectChain(c *nf.Chain, v listView) projChain {
-	pc := projChain{Name: c.Name}
+func listProjectChain(c *nf.Chain, v listView) listProjChain {
+	pc := listProjChain{Name: c.Name}
 	if c.Base != nil {
 		pc.Policy = fmt.Sprintf("%s/%s/%d", c.Base.Policy, c.Base.Hook, c.Base.Priority)
-		pc.Counters = projCounters(c.Counters, v)
+		pc.Counters = listProjCounters(c.Counters, v)
 	}
 	for _, r := range c.Rules {
-		pr := projRule{Counters: projCounters(r.Counters, v), Target: r.Target, Comment: r.Comment}
+		pr := listProjRule{Counters: listProjCounters(r.Counters, v), Target: r.Target, Comment: r.Comment}
 		for _, e := range r.Exprs {
-			if s := projExpr(e, v); s != "" {
+			if s := listProjExpr(e, v); s != "" {
 				pr.Exprs = append(pr.Exprs, s)
 			}
 		}
@@ -103,7 +103,7 @@ func projectChain(c *nf.Chain, v listView) projChain {
 	return pc
 }
 
-func projExpr(e nf.Expr, v listView) string {
+func listProjExpr(e nf.Expr, v listView) string {
 	switch x := e.(type) {
 	case *nf.FieldMatch:
 		if !v.counters && (x.Field == nf.FieldInIface || x.Field == nf.FieldOutIface) {
@@ -131,21 +131,21 @@ func projExpr(e nf.Expr, v listView) string {
 	return fmt.Sprintf("%T %s", e, e)
 }
 
-// projCounters shows counters as the view prints them: not at all
+// listProjCounters shows counters as the view prints them: not at all
 // without -v, rounded as xtables_print_num does without -x.
-func projCounters(c nf.Counters, v listView) string {
+func listProjCounters(c nf.Counters, v listView) string {
 	if !v.counters {
 		return ""
 	}
 	if !v.exact {
-		c.Packets, c.Bytes = roundCount(c.Packets), roundCount(c.Bytes)
+		c.Packets, c.Bytes = listRoundCount(c.Packets), listRoundCount(c.Bytes)
 	}
 	return fmt.Sprintf("%d/%d", c.Packets, c.Bytes)
 }
 
-// roundCount rounds n as xtables_print_num prints it without -x, and
+// listRoundCount rounds n as xtables_print_num prints it without -x, and
 // reads it back.
-func roundCount(n uint64) uint64 {
+func listRoundCount(n uint64) uint64 {
 	if n <= 99999 {
 		return n
 	}
@@ -188,13 +188,13 @@ func TestParseListCaptures(t *testing.T) {
 		base := strings.TrimSuffix(filepath.Base(f), ".txt")
 		t.Run(base, func(t *testing.T) {
 			parts := strings.SplitN(base, ".", 3)
-			v := viewOf(parts[2])
-			save := readRuleset(t, filepath.Join("testdata/list", parts[0]+"."+parts[1]+".save.txt"), Parse, Options{})
-			list := readRuleset(t, f, ParseList, Options{Table: v.table})
-			want, got := project(save, v), project(list, v)
+			v := listViewOf(parts[2])
+			save := readListRuleset(t, filepath.Join("testdata/list", parts[0]+"."+parts[1]+".save.txt"), Parse, Options{})
+			list := readListRuleset(t, f, ParseList, Options{Table: v.table})
+			want, got := listProject(save, v), listProject(list, v)
 			if v.names || strings.HasPrefix(base, "unknown") {
 				// Lossy: names (no -n) or matches the package does not know.
-				compareNamed(t, want, got, list)
+				compareLossyList(t, want, got, list)
 				checkListWarnings(t, list, v, !v.names)
 				return
 			}
@@ -205,7 +205,7 @@ func TestParseListCaptures(t *testing.T) {
 				wt := want[i]
 				if wt.Name == "security" {
 					// Documented ambiguity: the listing reads it as filter.
-					wt = securityAsFilter(wt)
+					wt = listSecurityAsFilter(wt)
 				}
 				if diff := cmp.Diff(wt, gt); diff != "" {
 					t.Errorf("table %s: listing disagrees with iptables-save (-want +got):\n%s", wt.Name, diff)
@@ -216,11 +216,11 @@ func TestParseListCaptures(t *testing.T) {
 	}
 }
 
-// compareNamed checks a lossy listing (without -n, or with matches the
+// compareLossyList checks a lossy listing (without -n, or with matches the
 // package does not know): the same tables, chains, policies and rules with
 // the same targets, and a warning on the line of every rule whose matches
 // could not all be read back.
-func compareNamed(t *testing.T, want, got []projTable, list *nf.Ruleset) {
+func compareLossyList(t *testing.T, want, got []listProjTable, list *nf.Ruleset) {
 	t.Helper()
 	warned := map[int]bool{}
 	for _, w := range list.Warnings {
@@ -231,7 +231,7 @@ func compareNamed(t *testing.T, want, got []projTable, list *nf.Ruleset) {
 	}
 	for i, wt := range want {
 		if wt.Name == "security" {
-			wt = securityAsFilter(wt)
+			wt = listSecurityAsFilter(wt)
 		}
 		gt, lt := got[i], list.Tables[i]
 		if len(gt.Chains) != len(wt.Chains) {
@@ -254,7 +254,7 @@ func compareNamed(t *testing.T, want, got []projTable, list *nf.Ruleset) {
 	}
 }
 
-func readRuleset(t *testing.T, path string, parse func([]byte, Options) (*nf.Ruleset, error), o Options) *nf.Ruleset {
+func readListRuleset(t *testing.T, path string, parse func([]byte, Options) (*nf.Ruleset, error), o Options) *nf.Ruleset {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -397,7 +397,7 @@ func TestParseListRules(t *testing.T) {
 			}
 			var got []string
 			for _, r := range rs.Tables[0].Chain("INPUT").Rules {
-				got = append(got, exprList(r.Exprs))
+				got = append(got, listExprs(r.Exprs))
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("rules (-want +got):\n%s", diff)
@@ -458,7 +458,7 @@ func TestParseListTables(t *testing.T) {
 	}
 }
 
-func exprList(es []nf.Expr) string {
+func listExprs(es []nf.Expr) string {
 	s := make([]string, len(es))
 	for i, e := range es {
 		s[i] = e.String()
