@@ -81,3 +81,13 @@ func parsePair(s string) (uint64, uint64, error) {
 	}
 	return p, b, nil
 }
+
+// Counters returns every rule and policy counter of the node's tables for the
+// backend (SaveIptables then ParseSaveCounters).
+func (l *Lab) Counters(b Backend, v6 bool) ([]Counter, error) {
+	save, err := l.SaveIptables(b, v6)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSaveCounters(save)
+}

@@ -1,6 +1,7 @@
 package randrules
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"slices"
@@ -23,15 +24,32 @@ func (g *gen) probes() []Probe {
 		all = append(all, c.rules...)
 	}
 	out := make([]Probe, 0, g.cfg.Probes)
+	seen := map[string]bool{}
 	for range g.cfg.Probes {
-		if len(all) > 0 && g.r.Float64() < g.cfg.AimedShare {
-			pr, aim, path := g.aim(all)
-			out = append(out, Probe{Probe: pr, Aim: aim, Path: path})
-			continue
+		var p Probe
+		for try := 0; try == 0 || (seen[flowKey(p.Probe)] && try < 10); try++ {
+			p = g.oneProbe(all)
 		}
-		out = append(out, Probe{Probe: g.realize(noCond(), g.randomEntry(hPre|hIn|hFwd|hOut|hPost, 0)), Aim: "random"})
+		seen[flowKey(p.Probe)] = true
+		out = append(out, p)
 	}
 	return out
+}
+
+// oneProbe returns an aimed probe (AimedShare of the time) or a random one.
+func (g *gen) oneProbe(all []*Rule) Probe {
+	if len(all) > 0 && g.r.Float64() < g.cfg.AimedShare {
+		pr, aim, path := g.aim(all)
+		return Probe{Probe: pr, Aim: aim, Path: path}
+	}
+	return Probe{Probe: g.realize(noCond(), g.randomEntry(hPre|hIn|hFwd|hOut|hPost, 0)), Aim: "random"}
+}
+
+// flowKey identifies a probe's conntrack flow; probes of one ruleset get distinct
+// flows so that none finds an entry an earlier one left (which would, e.g., keep
+// it out of the nat chains).
+func flowKey(p netns.Probe) string {
+	return fmt.Sprint(p.Src, p.Dst, p.Proto, p.SPort, p.DPort)
 }
 
 // aim builds a probe meant to reach and match rl: it walks up a random chain of

@@ -43,7 +43,13 @@ func TestShape(t *testing.T) {
 			if len(rs.Probes) != cfg.Probes {
 				t.Errorf("seed %d family %d: got %d probes, want %d", seed, fam, len(rs.Probes), cfg.Probes)
 			}
+			flows := map[string]bool{}
 			for _, p := range rs.Probes {
+				if k := flowKey(p.Probe); flows[k] {
+					t.Errorf("seed %d: probe %v repeats a flow", seed, p)
+				} else {
+					flows[k] = true
+				}
 				if _, err := p.Bytes(); err != nil {
 					t.Errorf("seed %d: probe %v: %v", seed, p, err)
 				}
