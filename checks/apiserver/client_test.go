@@ -2,10 +2,18 @@ package apiserver
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +21,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -193,5 +202,45 @@ clusters: [{name: c, cluster: {server: "https://c"}}]`, Credentials{}, `context 
 				t.Errorf("LoadKubeconfig (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// selfSigned returns a TLS certificate no kubeconfig CA vouches for, as a
+// kubelet's self-signed serving certificate is.
+func selfSigned(t *testing.T) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "node-a@1700000000"},
+		NotBefore: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// TestConfigzUntrustedKubelet: the kubelet's self-signed certificate fails
+// verification, so the node proxy answers.
+func TestConfigzUntrustedKubelet(t *testing.T) {
+	kubelet := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"kubeletconfig":{"makeIPTablesUtilChains":true}}`)
+	}))
+	kubelet.TLS = &tls.Config{Certificates: []tls.Certificate{selfSigned(t)}}
+	kubelet.StartTLS()
+	defer kubelet.Close()
+	api := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"kubeletconfig":{"makeIPTablesUtilChains":false}}`)
+	}))
+	defer api.Close()
+	c, err := NewClient(Credentials{Server: api.URL, CA: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: api.Certificate().Raw})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, from, err := c.Configz(context.Background(), "node-a", Node{KubeletEndpoint: kubelet.URL})
+	if err != nil || from != "/api/v1/nodes/node-a/proxy/configz" || !strings.Contains(string(body), "false") {
+		t.Errorf("Configz: got %q from %q, %v; want the proxy's answer", body, from, err)
 	}
 }
