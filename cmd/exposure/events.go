@@ -33,6 +33,7 @@ type eventsOpts struct {
 	year     int
 	tz       string
 	services []string
+	snapshot []string
 	now      func() time.Time
 	exec     logs.Exec
 }
@@ -65,6 +66,7 @@ func eventsCommand(a *app, o *eventsOpts) *cobra.Command {
 	f.IntVar(&o.year, "year", 0, "year of year-less timestamps (klog, journalctl -o short); default: from the file's mtime")
 	f.StringVar(&o.tz, "tz", "", "time zone of zone-less timestamps (firewalld, klog); default: local")
 	f.StringSliceVar(&o.services, "firewalld-services", nil, "directory of firewalld service XML overriding the built-in defaults (repeatable)")
+	f.StringSliceVar(&o.snapshot, "snapshot", nil, "ruleset dump (iptables-save, nft list ruleset [-j]) of the node: reconcile the logs with it (repeatable)")
 	return cmd
 }
 
@@ -88,6 +90,9 @@ func runEvents(ctx context.Context, a *app, o *eventsOpts, args []string) error 
 		return err
 	}
 	a.log.Debug("read logs", "inputs", len(inputs), "events", len(tl.Events), "skipped", tl.Skipped.Total())
+	if len(o.snapshot) > 0 {
+		return o.reconcile(a, tl)
+	}
 	if o.state {
 		return renderState(a.stdout, o.output, logs.Replay(tl.Events), tl)
 	}
@@ -100,8 +105,10 @@ func (o *eventsOpts) validate(args []string) error {
 		return fmt.Errorf("parse --output: %q is not table, json or yaml", o.output)
 	case len(args) == 0 && !o.journal:
 		return errors.New("read logs: give files, directories, - for stdin, or --journal")
-	case o.follow && o.state:
-		return errors.New("parse flags: --follow and --state do not go together")
+	case o.follow && (o.state || len(o.snapshot) > 0):
+		return errors.New("parse flags: --follow goes with neither --state nor --snapshot")
+	case o.state && len(o.snapshot) > 0:
+		return errors.New("parse flags: --state and --snapshot do not go together")
 	}
 	return nil
 }
@@ -360,4 +367,56 @@ func renderData(w io.Writer, format string, v any) error {
 	}
 	_, err = w.Write(b)
 	return err
+}
+
+// reconcile compares what the logs say is open with the rulesets of
+// --snapshot (loaded by the collect package's loader, the same as trace).
+func (o *eventsOpts) reconcile(a *app, tl *logs.Timeline) error {
+	rs, err := newLoader().LoadFiles(o.snapshot...)
+	if err != nil {
+		return usageError(err)
+	}
+	rc := logs.Reconcile(logs.Replay(tl.Events), logs.NewRulesetState(rs))
+	a.log.Debug("reconciled", "missing", len(rc.Missing), "unexplained", len(rc.Unexplained))
+	return renderReconciliation(a.stdout, o.output, rc, tl)
+}
+
+// reconcileModel is the JSON/YAML shape of --snapshot.
+type reconcileModel struct {
+	logs.Reconciliation
+	Skipped  logs.Skipped   `json:"skipped"`
+	Problems []logs.Problem `json:"problems"`
+	Notes    []logs.Note    `json:"notes"`
+}
+
+func renderReconciliation(w io.Writer, format string, rc logs.Reconciliation, tl *logs.Timeline) error {
+	if format != "table" {
+		return renderData(w, format, reconcileModel{Reconciliation: rc, Skipped: tl.Skipped, Problems: tl.Problems, Notes: tl.Notes})
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "FINDING\tSOURCE\tPROTO\tPORT\tADDR\tZONE\tCHAIN\tTO\tREASON\tEVIDENCE")
+	for _, f := range rc.Missing {
+		fmt.Fprintln(tw, findingRow("missing", f))
+	}
+	for _, f := range rc.Unexplained {
+		fmt.Fprintln(tw, findingRow("unexplained", f))
+	}
+	for _, p := range rc.NotReloaded {
+		fmt.Fprintln(tw, findingRow("not-reloaded", logs.Finding{Source: p.Source, Proto: p.Proto, Port: p.Port,
+			PortTo: p.PortTo, Zone: p.Zone, Chain: p.Chain, To: p.To, Reason: "permanent " + string(p.Last.Action) + " after the last reload",
+			Last: &p.Last}))
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write table: %w", err)
+	}
+	return renderTrailer(w, tl)
+}
+
+func findingRow(kind string, f logs.Finding) string {
+	ev := "-"
+	if f.Last != nil {
+		ev = fmt.Sprintf("%s:%d", f.Last.Evidence.File, f.Last.Evidence.Line)
+	}
+	return strings.Join([]string{kind, string(f.Source), dash(f.Proto), portCell(f.Port, f.PortTo), dash(f.Addr),
+		dash(f.Zone), dash(f.Chain), dash(f.To), f.Reason, ev}, "\t")
 }

@@ -24,6 +24,8 @@ const (
 	realFirewalld = "../../logs/testdata/real/firewalld/firewalld-nftables-backend-debug10.log"
 	synthFirewall = "../../logs/testdata/synthetic/firewalld-permanent.log"
 	synthJournal  = "../../logs/testdata/synthetic/journal.json"
+	dockerRules   = "../../logs/testdata/real/docker/05-after-variants.iptables-nft-save.txt"
+	dockerStopped = "../../logs/testdata/real/docker/07-after-dockerd-stop.iptables-nft-save.txt"
 )
 
 // runEventsCmd runs `exposure events args…` with a fixed clock and exec.
@@ -197,6 +199,8 @@ func TestEventsUsageErrors(t *testing.T) {
 		{"bad since", []string{realDocker, "--since", "yesterday-ish"}},
 		{"bad zone", []string{realDocker, "--tz", "Mars/Olympus"}},
 		{"follow with state", []string{realDocker, "--follow", "--state"}},
+		{"state with snapshot", []string{realDocker, "--state", "--snapshot", dockerStopped}},
+		{"snapshot missing", []string{realDocker, "--snapshot", "/nonexistent/rules"}},
 		{"missing file", []string{"/nonexistent/file.log"}},
 	}
 	for _, tt := range tests {
@@ -264,4 +268,38 @@ func waitFor(t *testing.T, out *syncBuffer, s string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+func TestEventsSnapshotReconciles(t *testing.T) {
+	tests := []struct {
+		name        string
+		args        []string
+		missing     int
+		unexplained int
+	}{
+		{"log and rules agree", []string{"--until", "2026-11-22T14:10:30Z", "--snapshot", dockerRules}, 0, 0},
+		{"rules flushed", []string{"--until", "2026-11-22T14:10:30Z", "--snapshot", dockerStopped}, 7, 0},
+		{"rules the log closed", []string{"--snapshot", dockerRules}, 0, 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runEventsCmd(t, nil, "", append([]string{realDocker, "-o", "json"}, tt.args...)...)
+			if code != 0 {
+				t.Fatalf("got exit %d (%s), want 0", code, errs)
+			}
+			var got logs.Reconciliation
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Missing) != tt.missing || len(got.Unexplained) != tt.unexplained {
+				t.Errorf("got %d missing, %d unexplained; want %d, %d", len(got.Missing), len(got.Unexplained), tt.missing, tt.unexplained)
+			}
+		})
+	}
+	t.Run("table", func(t *testing.T) {
+		_, out, _ := runEventsCmd(t, nil, "", realDocker, "--until", "2026-11-22T14:10:30Z", "--snapshot", dockerStopped)
+		if !strings.HasPrefix(out, "FINDING") || strings.Count(out, "missing  dockerd") != 7 {
+			t.Errorf("got\n%s\nwant 7 missing dockerd rows", out)
+		}
+	})
 }
