@@ -36,6 +36,9 @@ func (c *crio) Recognise(rec *Record, _ *TimeContext, emit func(Event)) error {
 	}
 	l, ok := parseLogrus(rec.Text)
 	if !ok {
+		if bytes.Contains(rec.Text, []byte("Restoring iptables rules: ")) {
+			return lineErr(SourceCRIO, "read hostport ruleset: line cut short (journald splits lines longer than LineMax, 48 KiB)")
+		}
 		return nil
 	}
 	return c.message(rec, l, emit)
