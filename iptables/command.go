@@ -45,7 +45,8 @@ func (p *saveParser) command(s string, col int, line string) error {
 }
 
 // ensureTable makes sure a table is open: in -S input, a run of -P lines
-// starts a table, whose name follows from the built-in chains it lists.
+// starts a table, whose name follows from the set of built-in chains the
+// run lists (iptables -S prints every built-in chain of its table).
 func (p *saveParser) ensureTable(op, chain string, col int, line string) error {
 	if !p.rulesMode && p.table == nil {
 		if p.rs.Tables != nil {
@@ -61,17 +62,22 @@ func (p *saveParser) ensureTable(op, chain string, col int, line string) error {
 	if p.table == nil || (isP && !p.lastWasP) {
 		name := p.o.Table
 		if name == "" {
-			name = guessTable(chain)
+			name = tableFor(map[nf.Hook]bool{hookOf(chain): true})
 		}
 		p.table = nil
 		return p.openTable(name, col, line)
 	}
-	if isP && !p.tableDef.HasHook(hookOf(chain)) {
-		// The -P run names a chain this table lacks: it is another table.
-		name := guessTable(chain)
-		if name != p.table.Name {
-			return p.retable(name, col, line)
+	if !isP || p.o.Table != "" {
+		return nil
+	}
+	seen := map[nf.Hook]bool{hookOf(chain): true}
+	for _, c := range p.table.Chains {
+		if c.Base != nil {
+			seen[c.Base.Hook] = true
 		}
+	}
+	if name := tableFor(seen); name != p.table.Name {
+		return p.retable(name, col, line)
 	}
 	return nil
 }
@@ -84,14 +90,32 @@ func hookOf(chain string) nf.Hook {
 	return h
 }
 
-// guessTable names the table whose built-in chains start a -S listing:
-// PREROUTING first means raw, mangle or nat, told apart later.
-func guessTable(firstChain string) string {
-	switch firstChain {
-	case "PREROUTING", "POSTROUTING":
-		return "nat"
+// tableFor names the iptables table whose built-in chains are exactly the
+// hooks seen, or else the first that has them all (raw, nat, filter,
+// mangle order: the smallest tables first).
+func tableFor(seen map[nf.Hook]bool) string {
+	order := []string{"raw", "nat", "filter", "mangle"}
+	first := ""
+	for _, name := range order {
+		def, _ := nf.LookupIptablesTable(name)
+		all := true
+		for h := range seen {
+			all = all && def.HasHook(h)
+		}
+		if !all {
+			continue
+		}
+		if len(def.Hooks) == len(seen) {
+			return name
+		}
+		if first == "" {
+			first = name
+		}
 	}
-	return "filter"
+	if first == "" {
+		return "filter"
+	}
+	return first
 }
 
 // retable re-opens the current (still empty of rules) table under another
@@ -149,11 +173,6 @@ func (p *saveParser) setPolicy(toks []token, line string) error {
 		return p.errorf(toks[0].col, line, "-P needs a chain and a policy")
 	}
 	chain := toks[1].s
-	if p.rulesMode {
-		if err := p.fixTableFor(chain, toks[1].col, line); err != nil {
-			return err
-		}
-	}
 	c := p.table.Chain(chain)
 	if c == nil {
 		return p.addChain(chain, toks[2].s, nf.Counters{}, toks[2].col, line)
@@ -167,26 +186,6 @@ func (p *saveParser) setPolicy(toks []token, line string) error {
 	}
 	c.Base.Policy = v
 	return nil
-}
-
-// fixTableFor widens the guessed table of a -S listing when its -P lines
-// show more built-in chains: PREROUTING+OUTPUT only is raw, all five is
-// mangle.
-func (p *saveParser) fixTableFor(chain string, col int, line string) error {
-	h := hookOf(chain)
-	if p.tableDef.HasHook(h) || p.o.Table != "" {
-		if p.table.Name == "nat" && h == nf.HookForward {
-			return p.retable("mangle", col, line)
-		}
-		return nil
-	}
-	switch {
-	case p.table.Name == "nat" && h == nf.HookForward:
-		return p.retable("mangle", col, line)
-	case p.table.Name == "filter" && (h == nf.HookPrerouting || h == nf.HookPostrouting):
-		return p.retable("mangle", col, line)
-	}
-	return p.errorf(col, line, "chain %s is not a built-in chain of table %s", chain, p.table.Name)
 }
 
 func (p *saveParser) addRule(toks []token, ctr nf.Counters, line string) error {
@@ -214,9 +213,13 @@ func (p *saveParser) addRule(toks []token, ctr nf.Counters, line string) error {
 	if rp.counters.Known {
 		ctr = rp.counters
 	}
-	text := strings.TrimSpace(line)
-	for _, exprs := range rp.rules() {
-		r := &nf.Rule{Exprs: exprs, Text: text, Pos: nf.Pos{File: p.o.File, Line: p.line}, Counters: ctr, Comment: rp.comment, Target: targetLabel(rp)}
+	orig := ""
+	if len(args) > 0 {
+		orig = strings.TrimSpace(line[args[0].col-1:])
+	}
+	texts := rp.texts(orig)
+	for i, exprs := range rp.rules() {
+		r := &nf.Rule{Exprs: exprs, Text: strings.TrimSpace("-A " + chainName + " " + texts[i]), Pos: nf.Pos{File: p.o.File, Line: p.line}, Counters: ctr, Comment: rp.comment, Target: targetLabel(rp)}
 		if pos > 0 {
 			c.InsertRule(pos, r)
 			pos++

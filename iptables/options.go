@@ -25,10 +25,11 @@ var zeroArg = map[string]bool{
 	"--contiguous": true, "--strict": true, "--next": true, "--update-counters": true,
 	"--update-subcounters": true, "--restore": true, "--ecn-tcp-cwr": true, "--ecn-tcp-ece": true,
 	"--ecn-tcp-remove": true, "--nodst": true, "--loose": true, "--validmark": true, "--accept-local": true,
-	"--invert": true, "--rsrc": true, "--exist": true,
+	"--invert": true, "--rsrc": true, "--exist": true, "--suppl-groups": true, "--connlimit-saddr": true,
+	"--connlimit-daddr": true,
 }
 
-var twoArg = map[string]bool{"--tcp-flags": true, "--set-counters": true}
+var twoArg = map[string]bool{"--tcp-flags": true, "--set-counters": true, "--chunk-types": true}
 
 // nargs returns how many arguments option name takes; -1: unknown, read
 // arguments until the next option.

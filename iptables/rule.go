@@ -43,21 +43,23 @@ type ruleParser struct {
 	i         int
 	userChain func(string) bool
 
-	src, dst    []nf.Value
-	srcNeg      bool
-	dstNeg      bool
-	header      []nf.Expr
-	matches     []nf.Expr
-	target      nf.Expr
-	targetName  string
-	proto       uint8
-	protoNeg    bool
-	comment     string
-	counters    nf.Counters
-	curMod      string
-	curModCol   int
-	curOpts     []opt
-	sawImplicit bool
+	src, dst []nf.Value
+	// srcTok and dstTok index the -s/-d argument tokens.
+	srcTok, dstTok int
+	srcNeg         bool
+	dstNeg         bool
+	header         []nf.Expr
+	matches        []nf.Expr
+	target         nf.Expr
+	targetName     string
+	proto          uint8
+	protoNeg       bool
+	comment        string
+	counters       nf.Counters
+	curMod         string
+	curModCol      int
+	curOpts        []opt
+	sawImplicit    bool
 }
 
 func (p *ruleParser) next() (token, bool) {
@@ -163,9 +165,9 @@ func (p *ruleParser) addrOpt(t token, neg bool) error {
 		vals = append(vals, v)
 	}
 	if t.s == "-s" || t.s == "--source" || t.s == "--src" {
-		p.src, p.srcNeg = vals, neg
+		p.src, p.srcNeg, p.srcTok = vals, neg, p.i-1
 	} else {
-		p.dst, p.dstNeg = vals, neg
+		p.dst, p.dstNeg, p.dstTok = vals, neg, p.i-1
 	}
 	return nil
 }
@@ -345,6 +347,34 @@ func addrAlternatives(f nf.Field, vals []nf.Value, neg bool) [][]nf.Expr {
 			continue
 		}
 		out = append(out, []nf.Expr{&nf.FieldMatch{Field: f, Values: []nf.Value{v}, Neg: neg}})
+	}
+	return out
+}
+
+// texts returns, for each rule rules() returns, its argument text: the
+// original when there is one rule, else the arguments with the -s and -d
+// lists narrowed to the rule's own address, as iptables-save would print
+// the rules iptables expanded them into.
+func (p *ruleParser) texts(orig string) []string {
+	srcs, dsts := max(len(p.src), 1), max(len(p.dst), 1)
+	if srcs*dsts == 1 {
+		return []string{orig}
+	}
+	var out []string
+	for i := 0; i < srcs; i++ {
+		for j := 0; j < dsts; j++ {
+			args := make([]string, len(p.toks))
+			for k, t := range p.toks {
+				args[k] = quote(t.s)
+			}
+			if len(p.src) > 0 {
+				args[p.srcTok] = p.src[i].String()
+			}
+			if len(p.dst) > 0 {
+				args[p.dstTok] = p.dst[j].String()
+			}
+			out = append(out, strings.Join(args, " "))
+		}
 	}
 	return out
 }
