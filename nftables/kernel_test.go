@@ -196,6 +196,9 @@ func (d *differ) check(i int, p netns.Probe, rs *nf.Ruleset, got, withCounter ma
 	for _, o := range res.Outcomes {
 		w := render(pathCounts(o, withCounter))
 		if w == render(got) {
+			if os.Getenv("NFT_DEBUG") != "" {
+				d.t.Logf("%s probe %d (%s): %s [%d outcomes]", d.name, i, p, w, len(res.Outcomes))
+			}
 			d.agree++
 			return
 		}
