@@ -25,7 +25,7 @@ type firewalld struct {
 	lookup    string            // zone of the last getZoneByName
 	pending   map[string][]Event
 	specific  map[string]bool
-	lastStamp time.Time
+	call      *fwCallLine // runtime call waiting for its signal or error
 }
 
 func newFirewalld(svc *Services) *firewalld {
@@ -36,15 +36,18 @@ var fwCall = regexp.MustCompile(`^(config\.zone\.(\d+)\.|zone\.|config\.)?(\w+)\
 
 func (f *firewalld) Source() Source { return SourceFirewalld }
 
-func (f *firewalld) Needles() []string { return []string{"('", "()"} }
+func (f *firewalld) Needles() []string { return []string{"('", "()", "ERROR: "} }
 
 func (f *firewalld) Recognise(rec *Record, tc *TimeContext, emit func(Event)) error {
 	if !unitIs(rec.Unit, "firewalld", "firewalld.service") {
 		return nil
 	}
-	own, msg, ok := firewalldLine(rec.Text, tc)
+	own, label, msg, ok := firewalldLine(rec.Text, tc)
 	if !ok {
 		return nil
+	}
+	if label == "ERROR" {
+		return f.callFailed(eventAt(rec, own, false, SourceFirewalld, ActionFail), emit)
 	}
 	m := fwCall.FindSubmatch(msg)
 	if m == nil {
@@ -64,24 +67,25 @@ func (f *firewalld) Recognise(rec *Record, tc *TimeContext, emit func(Event)) er
 }
 
 // firewalldLine strips "YYYY-MM-DD HH:MM:SS " (when present) and the
-// "DEBUGn: " level label.
-func firewalldLine(b []byte, tc *TimeContext) (time.Time, []byte, bool) {
-	var t time.Time
+// level label ("DEBUGn: ", "ERROR: "); it returns DEBUG or ERROR as label.
+func firewalldLine(b []byte, tc *TimeContext) (t time.Time, label string, msg []byte, ok bool) {
 	if len(b) > 20 && b[4] == '-' && b[10] == ' ' && b[19] == ' ' {
-		var ok bool
 		if t, ok = tc.local("2006-01-02 15:04:05", b[:19]); !ok {
-			return t, nil, false
+			return t, "", nil, false
 		}
 		b = b[20:]
 	}
-	if !bytes.HasPrefix(b, []byte("DEBUG")) {
-		return t, nil, false
+	switch {
+	case bytes.HasPrefix(b, []byte("ERROR: ")):
+		return t, "ERROR", b[7:], true
+	case !bytes.HasPrefix(b, []byte("DEBUG")):
+		return t, "", nil, false
 	}
 	i := bytes.Index(b, []byte(": "))
 	if i < 0 {
-		return t, nil, false
+		return t, "", nil, false
 	}
-	return t, b[i+2:], true
+	return t, "DEBUG", b[i+2:], true
 }
 
 // fwCallOf names the parts of a matched call line.
@@ -144,11 +148,16 @@ var fwPermanent = map[string]Action{
 	"addRichRule": ActionOpen, "removeRichRule": ActionClose,
 }
 
+// runtime reads a runtime signal, or holds a runtime call until its outcome.
 func (f *firewalld) runtime(c fwCallLine, emit func(Event)) error {
+	if _, ok := fwCalls[c.method]; ok {
+		return f.holdCall(c, emit)
+	}
 	act, ok := fwRuntime[c.method]
 	if !ok || len(c.args) < 2 {
 		return nil
 	}
+	f.call = nil // the signal reports the call's success
 	c.base.Action, c.base.Zone, c.base.Chain = act, c.args[0], LayerRuntime
 	return f.expand(c.base, c.method, c.args[1:], emit)
 }
@@ -203,6 +212,7 @@ func (f *firewalld) flushObject(n string, emit func(Event)) {
 }
 
 func (f *firewalld) Flush(emit func(Event)) {
+	_ = f.settleCall(emit)
 	for n := range f.pending {
 		f.flushObject(n, emit)
 	}

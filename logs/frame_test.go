@@ -93,7 +93,7 @@ func TestTimeZoneHonoured(t *testing.T) {
 		t.Skip("no tzdata: ", err)
 	}
 	tc := &TimeContext{Loc: ny, Ref: testRef}
-	got, _, ok := firewalldLine([]byte("2026-11-22 09:00:00 DEBUG1: start()"), tc)
+	got, _, _, ok := firewalldLine([]byte("2026-11-22 09:00:00 DEBUG1: start()"), tc)
 	if !ok {
 		t.Fatal("firewalld line not read")
 	}

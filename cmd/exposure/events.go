@@ -296,8 +296,15 @@ func renderTimeline(w io.Writer, format string, tl *logs.Timeline) error {
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write table: %w", err)
 	}
+	if len(tl.Events) == 0 {
+		fmt.Fprintln(w, noEventsHint)
+	}
 	return renderTrailer(w, tl)
 }
+
+// noEventsHint says why a log may hold no port event (docs/events.md).
+const noEventsHint = "no port events: CRI-O ≥1.31 logs no hostports, ovnkube logs its rules only at level 5, " +
+	"firewalld only with --debug, dockerd only failures unless --debug, kube-proxy ≥1.24 no NodePort sockets"
 
 // renderTrailer lists skipped lines, problems and notes under a table.
 func renderTrailer(w io.Writer, tl *logs.Timeline) error {
