@@ -20,12 +20,12 @@ import (
 // reload()/completeReload()/start(). A bare `update('...')` hides what
 // changed and becomes a note.
 type firewalld struct {
-	svc       *Services
-	zones     map[string]string // object number → zone name
-	lookup    string            // zone of the last getZoneByName
-	pending   map[string][]Event
-	specific  map[string]bool
-	call      *fwCallLine // runtime call waiting for its signal or error
+	svc      *Services
+	zones    map[string]string // object number → zone name
+	lookup   string            // zone of the last getZoneByName
+	pending  map[string][]Event
+	specific map[string]bool
+	call     *fwCallLine // runtime call waiting for its signal or error
 }
 
 func newFirewalld(svc *Services) *firewalld {
