@@ -271,3 +271,37 @@ func TestRejectSendsNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestSecurityTablePriority records a real backend difference (iptables 1.8.9):
+// x_tables registers the security table at priority 50, iptables-nft at 150. In
+// INPUT, legacy runs security before nat INPUT (priority 100) and nft after it,
+// so a packet security drops still crosses nat INPUT with nft.
+func TestSecurityTablePriority(t *testing.T) {
+	lab := New(t)
+	rs := "*nat\n:INPUT ACCEPT [0:0]\n-A INPUT\nCOMMIT\n*security\n:INPUT ACCEPT [0:0]\n-A INPUT -j DROP\nCOMMIT\n" +
+		"*filter\n:EXPO-CT - [0:0]\n-A EXPO-CT -m conntrack --ctstate INVALID\nCOMMIT\n"
+	for _, v6 := range []bool{false, true} {
+		src, dst := addr("198.18.0.7"), addr("198.51.100.1")
+		if v6 {
+			src, dst = addr("2001:db8:ff00::7"), addr("2001:db8:1::1")
+		}
+		for b, want := range map[Backend]uint64{Legacy: 0, NFT: 1} {
+			t.Run(fmt.Sprintf("%s/v6=%t", b, v6), func(t *testing.T) {
+				if err := lab.Reset(); err != nil {
+					t.Fatal(err)
+				}
+				if err := lab.RestoreIptables(b, v6, rs); err != nil {
+					t.Fatal(err)
+				}
+				p := Probe{Src: src, Dst: dst, Proto: ProtoTCP, SPort: 5, DPort: 6, TCPFlags: SYN, Via: "c0"}
+				if err := lab.Inject(p); err != nil {
+					t.Fatal(err)
+				}
+				got := moved(t, lab, b, v6)
+				if got["nat/INPUT"] != want || got["security/INPUT"] != 1 {
+					t.Errorf("got counters %v, want security/INPUT 1 and nat/INPUT %d", got, want)
+				}
+			})
+		}
+	}
+}
