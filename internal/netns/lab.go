@@ -13,7 +13,9 @@ import (
 )
 
 // Lab is one instance of the topology: three private namespaces joined by veth
-// pairs (see Links). Its methods are safe for concurrent use.
+// pairs (see Links). Its methods may be called from several goroutines, but the
+// node's firewall and conntrack table are one shared state: give each parallel
+// test its own Lab.
 type Lab struct {
 	tb     testing.TB
 	Prefix string // common prefix of the namespace names, "expo-<pid>-<rand>-"

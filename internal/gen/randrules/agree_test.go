@@ -17,6 +17,9 @@ import (
 // (netns TestSecurityTablePriority: iptables-nft hooks security after nat
 // INPUT, legacy before), so no ruleset here holds both nat and security.
 func TestBackendsAgree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long kernel test; skipped with -short")
+	}
 	legacy, nft := netns.New(t), netns.New(t)
 	for _, fam := range []int{4, 6} {
 		for i := range 40 {

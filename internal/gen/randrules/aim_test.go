@@ -11,6 +11,9 @@ import (
 // counter of the rule it was aimed at. Earlier verdicts, policies and unsteerable
 // matches (marks, conntrack states, nth) make some miss; most should hit.
 func TestAimHitRate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long kernel test; skipped with -short")
+	}
 	lab := netns.New(t)
 	for _, fam := range []int{4, 6} {
 		aimed, hit, deep := 0, 0, 0
