@@ -106,3 +106,33 @@ func TestSample(t *testing.T) {
 		t.Logf("%s  aim %s", p.Probe, p.Aim)
 	}
 }
+
+// TestCoverage checks that the default configuration, over a few hundred seeds,
+// writes every construct the simulator claims to handle.
+func TestCoverage(t *testing.T) {
+	want := map[int][]string{
+		4: {"-m icmp --icmp-type", "-m ttl", "--reject-with icmp-", "--src-type BROADCAST", "--to-destination 10."},
+		6: {"-m icmp6 --icmpv6-type", "-m hl", "--reject-with icmp6-", "-p ipv6-icmp", "-p icmpv6", "--to-destination ["},
+	}
+	common := []string{"-g ", "-j RETURN", "--syn", "--tcp-flags", "-m multiport", "--dports", "--sports", "--ports",
+		"--ctstate", "-m state --state", "--src-type", "--dst-type", "--limit-iface-in", "--limit-iface-out",
+		"-m mark", "-m connmark", "--comment \"say \\\"hi\\\"\"", "--src-range", "--dst-range", "-m length", "--pkt-type",
+		"--mode nth", "-j REJECT", "tcp-reset", "-j LOG", "-j NFLOG", "--set-mark", "--set-xmark", "--and-mark",
+		"--or-mark", "--xor-mark", "--save-mark", "--restore-mark", "-j DNAT", "-j SNAT", "-j MASQUERADE",
+		"-j REDIRECT", "-j NOTRACK", "-j CT --notrack", "-j TRACE", " DROP [0:0]", "! -i ", "-i n+", "! -o ",
+		"! -s ", "! -d ", "! -p ", "--sport", "--dport", "! --dport", "-p sctp", "-p 47", "-p all", "--random"}
+	for _, fam := range []int{4, 6} {
+		var all strings.Builder
+		for seed := range uint64(300) {
+			cfg := DefaultConfig()
+			cfg.Family = fam
+			all.WriteString(Generate(seeded(seed), cfg).Text)
+		}
+		text := all.String()
+		for _, s := range append(common, want[fam]...) {
+			if !strings.Contains(text, s) {
+				t.Errorf("family %d: no ruleset of 300 contains %q", fam, s)
+			}
+		}
+	}
+}
