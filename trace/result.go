@@ -15,6 +15,22 @@ type Input struct {
 	// State overrides the conntrack state the kernel would derive
 	// (--state): for packets of an existing flow.
 	State *nf.CTState
+	// Observe, when set, is told every chain the walk enters and every
+	// rule it evaluates, on the tracing goroutine. Rules a chain index
+	// skipped are not evaluated (they cannot match); an observer that needs
+	// them reads the entered chain's Index. exposure uses it to learn which
+	// rules an answer depended on.
+	Observe Observer
+}
+
+// Observer receives the chains and rules a trace evaluates (see
+// Input.Observe). Calls may repeat.
+type Observer interface {
+	// Chain is called when the walk enters a chain (base chain, jump or
+	// goto target).
+	Chain(c *nf.Chain)
+	// Rule is called before a rule's expressions are evaluated.
+	Rule(r *nf.Rule)
 }
 
 // Step is one entry of a trace path: a rule whose matches all held (so its

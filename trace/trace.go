@@ -40,7 +40,7 @@ func (s *Simulator) Trace(in Input) (Result, error) {
 	}
 	sim := *s
 	sim.state = in.State
-	w := &walker{sim: &sim, pkt: in.Packet, prob: 1, local: in.Local}
+	w := &walker{sim: &sim, pkt: in.Packet, prob: 1, local: in.Local, obs: in.Observe}
 	w.hook = nf.HookPrerouting
 	if in.Local {
 		w.hook = nf.HookOutput

@@ -44,6 +44,8 @@ type walker struct {
 	autoOut bool
 	looped  bool
 	done    *Outcome
+	// obs is Input.Observe (nil: nobody listens).
+	obs Observer
 }
 
 func (w *walker) clone() *walker {
@@ -130,6 +132,9 @@ func (w *walker) nullBinding() {
 }
 
 func (w *walker) push(c *nf.Chain) {
+	if w.obs != nil {
+		w.obs.Chain(c)
+	}
 	if len(w.stack) == 0 {
 		w.base = c
 	}
@@ -177,6 +182,9 @@ func (w *walker) step() []*walker {
 		return nil
 	}
 	r := f.chain.Rules[ri]
+	if w.obs != nil {
+		w.obs.Rule(r)
+	}
 	ctx := nf.Ctx{Pkt: &w.pkt, Hook: w.hook, Table: f.chain.Table, Env: w.sim.env}
 	for j := w.resumeExpr; j < len(r.Exprs); j++ {
 		e := r.Exprs[j]
@@ -259,6 +267,9 @@ func (w *walker) apply(v nf.Verdict) {
 	case nf.VerdictJump:
 		w.push(v.Target)
 	case nf.VerdictGoto:
+		if w.obs != nil {
+			w.obs.Chain(v.Target)
+		}
 		w.stack[len(w.stack)-1] = frame{chain: v.Target}
 	case nf.VerdictReturn:
 		w.chainEnd()
