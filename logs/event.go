@@ -127,6 +127,14 @@ type Note struct {
 	Note string `json:"note"`
 }
 
+// MergeDiagnostics adds o's skipped counts, problems and notes to t (not
+// its events): what several followers of one command could not read.
+func (t *Timeline) MergeDiagnostics(o *Timeline) {
+	t.Skipped.add(o.Skipped)
+	t.Problems = append(t.Problems, o.Problems...)
+	t.Notes = append(t.Notes, o.Notes...)
+}
+
 func sortProblems(p []Problem) {
 	slices.SortStableFunc(p, func(a, b Problem) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))

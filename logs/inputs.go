@@ -63,7 +63,7 @@ func pathInputs(p string) ([]Input, error) {
 }
 
 func fileInput(path string, fi fs.FileInfo) Input {
-	return Input{Name: path, ModTime: fi.ModTime(), Open: func(context.Context) (io.ReadCloser, error) {
+	return Input{Name: path, Path: path, ModTime: fi.ModTime(), Open: func(context.Context) (io.ReadCloser, error) {
 		return os.Open(path)
 	}}
 }

@@ -22,6 +22,9 @@ type Input struct {
 	// ModTime is when the stream was last written, the reference for
 	// year-less timestamps; zero means the clock.
 	ModTime time.Time
+	// Path is the file to follow; empty for stdin and the journal, which
+	// are streams already.
+	Path string
 }
 
 // Reader reads inputs into a Timeline.

@@ -83,7 +83,7 @@ func runEvents(ctx context.Context, a *app, o *eventsOpts, args []string) error 
 		return usageError(err)
 	}
 	if o.follow {
-		return o.runFollow(ctx, a, rd, args)
+		return o.runFollow(ctx, a, rd, inputs)
 	}
 	tl, err := rd.Read(ctx, inputs)
 	if err != nil {
@@ -193,29 +193,43 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is neither a time nor a duration", s)
 }
 
-// runFollow reads every file and the journal until interrupted, printing
-// events as they come (table rows, or one JSON/YAML document per event).
-func (o *eventsOpts) runFollow(ctx context.Context, a *app, rd *logs.Reader, args []string) error {
+// runFollow reads every input until interrupted, printing events as they
+// come (table rows, or one JSON/YAML document per event): files are
+// followed across rotation and truncation, stdin and the journal
+// (journalctl --follow) are streams already. Skipped lines, problems and
+// notes go to stderr at the end.
+func (o *eventsOpts) runFollow(ctx context.Context, a *app, rd *logs.Reader, inputs []logs.Input) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	p := newStreamPrinter(a.stdout, o.output)
-	tl := &logs.Timeline{}
+	tls := make([]*logs.Timeline, len(inputs))
+	errs := make([]error, len(inputs))
 	var wg sync.WaitGroup
-	errs := make(chan error, len(args)+1)
-	for _, path := range args {
-		wg.Go(func() { errs <- (&logs.Follower{}).Follow(ctx, rd, path, tl, p.print) })
-	}
-	if o.journal {
-		wg.Go(func() { errs <- rd.ReadInput(ctx, logs.JournalInput(o.exec, rd.Since, rd.Until, true), tl, p.print) })
+	for i, in := range inputs {
+		tls[i] = &logs.Timeline{}
+		wg.Go(func() { errs[i] = follow1(ctx, rd, in, tls[i], p.print) })
 	}
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			return err
-		}
+	if err := renderTrailer(a.stderr, mergeTrailers(tls)); err != nil {
+		return err
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+func follow1(ctx context.Context, rd *logs.Reader, in logs.Input, tl *logs.Timeline, emit func(logs.Event)) error {
+	if in.Path == "" {
+		return rd.ReadInput(ctx, in, tl, emit)
+	}
+	return (&logs.Follower{}).Follow(ctx, rd, in.Path, tl, emit)
+}
+
+// mergeTrailers gathers what the followers skipped and could not read.
+func mergeTrailers(tls []*logs.Timeline) *logs.Timeline {
+	out := &logs.Timeline{}
+	for _, tl := range tls {
+		out.MergeDiagnostics(tl)
+	}
+	return out
 }
 
 // streamPrinter prints events one at a time, safe for several followers.

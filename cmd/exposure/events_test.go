@@ -244,7 +244,11 @@ func TestEventsFollowPrintsAsTheyCome(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { done <- o.runFollow(ctx, a, rd, []string{path}) }()
+	ins, err := logs.FileInputs([]string{path}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- o.runFollow(ctx, a, rd, ins) }()
 	waitFor(t, &out, `"action":"restart"`)
 	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString("time=\"2024-01-02T03:04:05Z\" level=error msg=\"driver failed programming external connectivity on endpoint r (01): Bind for 0.0.0.0:5000 failed: port is already allocated\"\n")
@@ -302,4 +306,28 @@ func TestEventsSnapshotReconciles(t *testing.T) {
 			t.Errorf("got\n%s\nwant 7 missing dockerd rows", out)
 		}
 	})
+}
+
+func TestEventsFollowStdinEndsAtEOF(t *testing.T) {
+	var out, errb syncBuffer
+	a := &app{stdout: &out, stderr: &errb, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	o := &eventsOpts{now: time.Now, exec: &fakeExec{}, output: "table", follow: true}
+	rd, err := o.reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdin := "time=\"2024-01-02T03:04:04Z\" level=info msg=\"Starting up\"\nbinary \x00 Starting up\n"
+	ins, err := logs.FileInputs([]string{"-"}, strings.NewReader(stdin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.runFollow(context.Background(), a, rd, ins); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "dockerd  restart") {
+		t.Errorf("got stdout\n%s\nwant the restart row", out.String())
+	}
+	if !strings.Contains(errb.String(), "skipped 1 lines: 1 binary") {
+		t.Errorf("got stderr %q, want the skipped binary line", errb.String())
+	}
 }
