@@ -12,6 +12,7 @@
 // files and `oc logs --timestamps`.
 //
 // The core is pure: recognisers and framing take bytes and a TimeContext and
-// return events; files, journalctl and the clock sit behind small interfaces
-// at the edges (Input, Exec, Clock).
+// return events; files and journalctl sit behind small interfaces at the
+// edges (Input, Exec), and the clock comes in as TimeContext.Ref and
+// Follower.Sleep.
 package logs

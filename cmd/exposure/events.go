@@ -124,10 +124,10 @@ func (o *eventsOpts) reader() (*logs.Reader, error) {
 		rd.Time.Loc = loc
 	}
 	var err error
-	if rd.Since, err = parseWhen(o.since, o.now()); err != nil {
+	if rd.Since, err = parseWhen(o.since, o.now(), rd.Time.Loc); err != nil {
 		return nil, fmt.Errorf("parse --since: %w", err)
 	}
-	if rd.Until, err = parseWhen(o.until, o.now()); err != nil {
+	if rd.Until, err = parseWhen(o.until, o.now(), rd.Time.Loc); err != nil {
 		return nil, fmt.Errorf("parse --until: %w", err)
 	}
 	svc, err := o.serviceCatalog()
@@ -178,15 +178,19 @@ func (o *eventsOpts) inputs(a *app, rd *logs.Reader, args []string) ([]logs.Inpu
 }
 
 // parseWhen reads an absolute time or a duration before now ("2h", "-2h").
-func parseWhen(s string, now time.Time) (time.Time, error) {
+// A time without a zone is in loc (--tz), else local time.
+func parseWhen(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
+	}
+	if loc == nil {
+		loc = time.Local
 	}
 	if d, err := time.ParseDuration(strings.TrimPrefix(s, "-")); err == nil {
 		return now.Add(-d), nil
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return t, nil
 		}
 	}
