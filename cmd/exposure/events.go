@@ -57,7 +57,7 @@ func eventsCommand(a *app, o *eventsOpts) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error { return runEvents(cmd.Context(), a, o, args) },
 	}
 	f := cmd.Flags()
-	f.BoolVar(&o.journal, "journal", false, "read `journalctl -o json` for the runtime, firewall and node units")
+	f.BoolVar(&o.journal, "journal", false, "read journalctl -o json for the runtime, firewall and node units")
 	f.StringVar(&o.since, "since", "", "keep events at or after T (RFC 3339, \"2006-01-02 15:04:05\", or a duration ago like 2h)")
 	f.StringVar(&o.until, "until", "", "keep events before T (same forms as --since)")
 	f.BoolVarP(&o.follow, "follow", "f", false, "keep reading the files (or the journal) and print events as they come")
