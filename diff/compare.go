@@ -12,7 +12,7 @@ import (
 // Neither ruleset is modified. Result.Before and Result.After are left for
 // the caller to name.
 func Compare(before, after *nf.Ruleset) *Result {
-	d := &differ{at: newAttributor(before, after)}
+	d := &differ{at: newAttributor(before, after), changes: []Change{}}
 	for _, p := range pairTables(tablesOfRS(before), tablesOfRS(after)) {
 		d.table(p.a, p.b)
 	}

@@ -141,17 +141,13 @@ func writeExposure(ew *errWriter, es []ExposureChange) {
 		if e.PortTo != e.PortFrom {
 			ports += fmt.Sprintf("-%d", e.PortTo)
 		}
-		addr := e.Address
-		if addr == "" {
-			addr = "*"
-		}
-		ew.printf("  %s %s %s:%s %s -> %s", e.Family, e.Protocol, addr, ports, e.Before, e.After)
-		if e.ForwardedTo != "" {
-			ew.printf(" (to %s)", e.ForwardedTo)
+		ew.printf("  %s %s:%s on %s: %s -> %s", e.Proto, e.Addr, ports, e.Iface, e.Before, e.After)
+		if len(e.To) > 0 {
+			ew.printf(" (to %s)", strings.Join(e.To, ", "))
 		}
 		ew.printf(" [%s]\n", e.Writer)
 		for _, why := range e.Why {
-			ew.printf("      because %s\n", why)
+			ew.printf("      %s\n", why)
 		}
 	}
 }

@@ -116,22 +116,27 @@ type Change struct {
 	WriterEvidence string `json:"writer_evidence"`
 }
 
-// ExposureChange is a port whose reachability from outside changed: it
-// became open, closed or forwarded, and the rules responsible.
+// ExposureChange is a port range whose state, as a remote scanner sees it
+// on one local address and input interface, differs between the two
+// rulesets: it became open, closed, filtered or forwarded. The fields
+// follow package exposure's Exposure.
 type ExposureChange struct {
-	// Family is ipv4 or ipv6; Protocol tcp, udp or sctp.
-	Family   string `json:"family"`
-	Protocol string `json:"protocol"`
-	PortFrom int    `json:"port_from"`
-	PortTo   int    `json:"port_to"`
-	// Address is the local address the port is reached on ("" for all).
-	Address string `json:"address,omitempty"`
-	// Before and After: open, closed, filtered, or forwarded.
+	// Proto is tcp, udp, sctp or icmp.
+	Proto string `json:"proto"`
+	Addr  string `json:"addr"`
+	Iface string `json:"iface"`
+	// PortFrom..PortTo inclusive; 0..0 for ICMP echo.
+	PortFrom int `json:"port_from"`
+	PortTo   int `json:"port_to"`
+	// Before and After are states in nmap's vocabulary plus forwarded:
+	// open, closed, filtered, forwarded.
 	Before string `json:"before"`
 	After  string `json:"after"`
-	// ForwardedTo is the DNAT destination when After is forwarded.
-	ForwardedTo string `json:"forwarded_to,omitempty"`
-	// Why lists the changed rules that decide the new state.
+	// Sources are the source CIDRs that observe After.
+	Sources []string `json:"sources"`
+	// To lists where forwarded packets go after ("addr:port").
+	To []string `json:"to"`
+	// Why lists the rules that decide After (the tracer's path).
 	Why    []string `json:"why"`
 	Writer Writer   `json:"writer"`
 }
