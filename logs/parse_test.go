@@ -2,6 +2,7 @@ package logs
 
 import (
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -155,5 +156,39 @@ func TestServices(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestServicesOverride(t *testing.T) {
+	etc := fstest.MapFS{
+		"https.xml":  {Data: []byte(`<service><port protocol="tcp" port="8443"/></service>`)},
+		"my-app.xml": {Data: []byte(`<service><port protocol="udp" port="5000-5002"/><include service="ssh"/></service>`)},
+	}
+	svc, err := NewServices(etc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		svc  string
+		want []ServicePort
+	}{
+		{"override replaces the default", "https", []ServicePort{{Proto: "tcp", From: 8443}}},
+		{"custom service with include", "my-app", []ServicePort{{Proto: "tcp", From: 22}, {Proto: "udp", From: 5000, To: 5002}}},
+		{"defaults still there", "kubelet", []ServicePort{{Proto: "tcp", From: 10250}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := svc.Ports(tt.svc)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	if _, err := NewServices(fstest.MapFS{"bad.xml": {Data: []byte("<service><port")}}); err == nil {
+		t.Error("got nil error for broken XML, want one")
+	}
+	if got, _ := DefaultServices().Ports("https"); got[0].From != 443 {
+		t.Errorf("override leaked into the defaults: https is %v", got)
 	}
 }
