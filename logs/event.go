@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"time"
+
+	nf "github.com/exposure-audit/exposure/netfilter"
 )
 
 // Source names the component whose log line produced an event.
@@ -100,7 +102,8 @@ func (s *Skipped) add(o Skipped) {
 }
 
 // Problem is a line a recogniser claimed but could not read, reported with
-// its file and line so the user can look at it.
+// its file and line so the user can look at it: the JSON form of the
+// project's parser error, *netfilter.ParseError.
 type Problem struct {
 	File string `json:"file"`
 	Line int    `json:"line"`
@@ -125,6 +128,11 @@ type Note struct {
 	Line int    `json:"line"`
 	Text string `json:"text"`
 	Note string `json:"note"`
+}
+
+// ProblemOf reduces a parser error to a Problem.
+func ProblemOf(pe *nf.ParseError) Problem {
+	return Problem{File: pe.File, Line: pe.Line, Text: pe.Text, Err: pe.Err.Error()}
 }
 
 // MergeDiagnostics adds o's skipped counts, problems and notes to t (not

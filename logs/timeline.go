@@ -10,6 +10,8 @@ import (
 	"io"
 	"time"
 	"unicode/utf8"
+
+	nf "github.com/exposure-audit/exposure/netfilter"
 )
 
 // Input is one stream of log lines: a file, a rotated or gzipped file,
@@ -147,9 +149,11 @@ func (st *stream) line1(n int, line []byte) error {
 	return nil
 }
 
+// problem records a claimed line that could not be read, as the project's
+// parser error (a *netfilter.ParseError) reduced to its JSON form.
 func (st *stream) problem(rec *Record, err error) {
-	st.tl.Problems = append(st.tl.Problems, Problem{File: rec.File, Line: rec.Line,
-		Text: evidenceText(rec.Text), Err: err.Error()})
+	pe := &nf.ParseError{File: rec.File, Line: rec.Line, Text: evidenceText(rec.Text), Err: err}
+	st.tl.Problems = append(st.tl.Problems, ProblemOf(pe))
 }
 
 // add routes one recognised event: notes aside, then the time window.
