@@ -12,7 +12,8 @@ import (
 // Runtime changes come from the D-Bus signals firewalld logs when a change
 // is done (`zone.PortAdded('public', '8080', 'tcp', 0)`, PortRemoved,
 // ServiceAdded/Removed, ForwardPortAdded/Removed, RichRuleAdded/Removed);
-// the calls before them (`zone.addPort(…)`) may name zone ”. Permanent
+// the calls before them (`zone.addPort(…)`, which may leave the zone empty)
+// are held until that signal or an ERROR line (firewalld_calls.go). Permanent
 // changes are calls on config.zone.N (`config.zone.6.addPort('8080',
 // 'tcp')`), where N is the D-Bus object number of the zone, named by the
 // preceding `config.getZoneByName('public')` or the following
