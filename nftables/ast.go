@@ -111,3 +111,32 @@ func keys(m map[string]any) string {
 	sort.Strings(ks)
 	return strings.Join(ks, ",")
 }
+
+// maxNesting bounds how deeply a statement or element may nest: nft's own
+// grammar never needs more than a few levels; a deeper tree is refused
+// before any recursive walk.
+const maxNesting = 24
+
+// tooDeep reports whether n nests deeper than maxNesting.
+func tooDeep(n node, depth int) bool {
+	if depth > maxNesting {
+		return true
+	}
+	switch x := n.(type) {
+	case map[string]any:
+		for _, v := range x {
+			if tooDeep(v, depth+1) {
+				return true
+			}
+		}
+	case []any:
+		for _, v := range x {
+			if tooDeep(v, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var errTooDeep = fmt.Errorf("expression nested more than %d levels", maxNesting)

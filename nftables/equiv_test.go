@@ -145,3 +145,5 @@ func normBraces(s string) string {
 		s = s[j:]
 	}
 }
+
+func readFile(name string) ([]byte, error) { return os.ReadFile(name) }

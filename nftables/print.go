@@ -122,6 +122,9 @@ var unqualifiedMeta = map[string]bool{"iif": true, "oif": true, "iifname": true,
 func (p *printer) expr(n node) string {
 	k, v, ok := single(n)
 	if !ok {
+		if _, isObj := obj(n); isObj || n == nil {
+			return brief(n)
+		}
 		return p.value(n, tInt)
 	}
 	m, _ := obj(v)
@@ -222,6 +225,8 @@ func (p *printer) value(n node, t vtype) string {
 		return p.expr(n)
 	case "|":
 		return p.joined(list(v), t, " | ")
+	case "":
+		return brief(n)
 	case "elem":
 		s := p.value(m["val"], t)
 		if c := field(m, "comment"); c != "" {

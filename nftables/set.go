@@ -40,6 +40,9 @@ func (b *builder) declareSet(t *nf.Table, it item) (*nf.Set, *setInfo, error) {
 	s := &nf.Set{Name: field(it.obj, "name"), Flags: strList(it.obj["flags"]), Pos: b.pos(it)}
 	info := &setInfo{}
 	var err error
+	if tooDeep(it.obj["typeof"], 0) || tooDeep(it.obj["typeof_data"], 0) {
+		return nil, nil, errTooDeep
+	}
 	if tf, ok := it.obj["typeof"]; ok {
 		s.KeyTypes, info.keys, err = b.typeofTypes(t.Family, tf)
 	} else {
@@ -130,6 +133,9 @@ func (b *builder) addElements(it item) error {
 
 func (b *builder) addElems(s *nf.Set, info *setInfo, n node) error {
 	for _, e := range list(n) {
+		if tooDeep(e, 0) {
+			return errTooDeep
+		}
 		el, err := b.element(info, e)
 		if err != nil {
 			return fmt.Errorf("element %s: %w", brief(e), err)

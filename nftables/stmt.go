@@ -18,6 +18,9 @@ func (b *builder) lowerRule(t *nf.Table, stmts []node) ([]nf.Expr, nf.Counters, 
 		if !ok {
 			return nil, ctr, fmt.Errorf("statement %d: expected an object with one key, got %s", i+1, brief(st))
 		}
+		if tooDeep(v, 0) {
+			return nil, ctr, fmt.Errorf("statement %d (%s): %w", i+1, k, errTooDeep)
+		}
 		if k == "counter" {
 			ctr = counterOf(v)
 			continue
@@ -65,8 +68,20 @@ func rejectContext(fam nf.Family, v node, prev []nf.Expr) node {
 		return v
 	}
 	for _, e := range prev {
-		if m, ok := e.(*nf.FieldMatch); ok && m.Field == nf.FieldNFProto && !m.Neg && len(m.Values) == 1 {
-			typ := map[uint64]string{2: "icmp", 10: "icmpv6"}[m.Values[0].Lo]
+		m, ok := e.(*nf.FieldMatch)
+		if !ok || m.Neg || len(m.Values) != 1 {
+			continue
+		}
+		typ := ""
+		switch {
+		case m.Field == nf.FieldNFProto:
+			typ = map[uint64]string{2: "icmp", 10: "icmpv6"}[m.Values[0].Lo]
+		case m.Field == nf.FieldProto && m.Values[0].Lo == uint64(nf.ProtoICMPv6):
+			typ = "icmpv6"
+		case m.Field == nf.FieldProto && m.Values[0].Lo == uint64(nf.ProtoICMP):
+			typ = "icmp"
+		}
+		if typ != "" {
 			return map[string]any{"type": typ, "expr": "port-unreachable"}
 		}
 	}
