@@ -103,7 +103,7 @@ func (d *differ) chain(t *nf.Table, a, b *nf.Chain) {
 // chainHeader reports base chain, policy and emptiness changes.
 func (d *differ) chainHeader(t *nf.Table, a, b *nf.Chain) {
 	at := chainAttribution(t, b)
-	if baseDecl(a.Base) != baseDecl(b.Base) {
+	if hookDecl(a.Base) != hookDecl(b.Base) {
 		d.add(t, Change{Kind: ChainChanged, Chain: b.Name, TextBefore: chainDecl(a), TextAfter: chainDecl(b)}, at)
 	}
 	if a.Base != nil && b.Base != nil && a.Base.Policy != b.Base.Policy {
@@ -139,7 +139,16 @@ func baseDecl(b *nf.BaseChain) string {
 	if b == nil {
 		return ""
 	}
-	s := fmt.Sprintf("type %s hook %s priority %d policy %s", b.Type, b.Hook.NftName(), b.Priority, b.Policy)
+	return hookDecl(b) + " policy " + b.Policy.String()
+}
+
+// hookDecl is where a base chain sits: type, hook, priority and device
+// (what chain_changed compares; the policy has its own kind).
+func hookDecl(b *nf.BaseChain) string {
+	if b == nil {
+		return "regular chain"
+	}
+	s := fmt.Sprintf("type %s hook %s priority %d", b.Type, b.Hook.NftName(), b.Priority)
 	if b.Device != "" {
 		s += " device " + b.Device
 	}
