@@ -24,8 +24,12 @@ const corpus = "../testdata/corpus/"
 // nftFrontEnd gives collect.Loader the nftables front-end.
 type nftFrontEnd struct{}
 
-func (nftFrontEnd) ParseJSON(d []byte, f string) (*nf.Ruleset, error) { return nftables.ParseJSON(d, f) }
-func (nftFrontEnd) ParseText(d []byte, f string) (*nf.Ruleset, error) { return nftables.ParseText(d, f) }
+func (nftFrontEnd) ParseJSON(d []byte, f string) (*nf.Ruleset, error) {
+	return nftables.ParseJSON(d, f)
+}
+func (nftFrontEnd) ParseText(d []byte, f string) (*nf.Ruleset, error) {
+	return nftables.ParseText(d, f)
+}
 
 var loader = collect.Loader{Nft: nftFrontEnd{}}
 

@@ -182,4 +182,3 @@ func TestDiffUsageErrors(t *testing.T) {
 		})
 	}
 }
-
