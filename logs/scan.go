@@ -66,6 +66,9 @@ func (s *lineScanner) scan(r io.Reader, fn lineFunc) error {
 			}
 			buf = buf[:copy(buf, buf[last+1:])]
 		}
+		if err != nil && skipping {
+			return ignoreEOF(err) // the stream ends inside a too-long line
+		}
 		if err != nil {
 			return s.finish(buf, lineNo, err, fn)
 		}
@@ -98,6 +101,13 @@ func (s *lineScanner) skipLong(buf []byte) ([]byte, bool) {
 		return buf[:0], true
 	}
 	return buf[:copy(buf, buf[i+1:])], false
+}
+
+func ignoreEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
 }
 
 // finish handles the end of the stream: a last line without a newline is

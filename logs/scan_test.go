@@ -43,6 +43,8 @@ func TestLineScanner(t *testing.T) {
 		{"NUL line skipped and counted", "port \x00\nport ok\n", 0, []scanned{{2, "port ok"}}, Skipped{Binary: 1}},
 		{"invalid UTF-8 skipped and counted, even without a needle", "\xff\nport ok\n\xc3(\n", 0,
 			[]scanned{{2, "port ok"}}, Skipped{InvalidUTF8: 2}},
+		{"too long last line without newline is not read", "port a\n" + strings.Repeat("y", 200) + "port", 64,
+			[]scanned{{1, "port a"}}, Skipped{TooLong: 1}},
 		{"too long line skipped, numbering kept", "port a\n" + strings.Repeat("y", 200) + "port\nport b\n", 64,
 			[]scanned{{1, "port a"}, {3, "port b"}}, Skipped{TooLong: 1}},
 	}
