@@ -106,6 +106,38 @@ var corpusPairs = []struct {
 	{"kube-proxy-scale-add-one", "kube-proxy/scale-300/iptables-mode/01-synced.iptables-save.txt", "kube-proxy/scale-300/iptables-mode/02-after-add-one.iptables-save.txt"},
 }
 
+// freshPairs are the Docker captures made for this package
+// (testdata/real-docker/README.md): `iptables -S` of two tables, and
+// iptables-save, before and after docker run -p and rm.
+var freshPairs = []struct {
+	name, before, after string
+}{
+	{"fresh-docker-run-p8080-S", "01-before-run.filter.S.txt,01-before-run.nat.S.txt", "02-after-run-p8080.filter.S.txt,02-after-run-p8080.nat.S.txt"},
+	{"fresh-docker-run-lo9090", "02-after-run-p8080.iptables-save.txt", "03-after-run-lo9090.iptables-save.txt"},
+	{"fresh-docker-rm-web8080", "03-after-run-lo9090.iptables-save.txt", "04-after-rm-web8080.iptables-save.txt"},
+	{"fresh-docker-S-before-save-after", "01-before-run.filter.S.txt,01-before-run.nat.S.txt", "02-after-run-p8080.iptables-save.txt"},
+}
+
+func TestFreshDockerGolden(t *testing.T) {
+	prefix := func(list string) string {
+		parts := strings.Split(list, ",")
+		for i, p := range parts {
+			parts[i] = "testdata/real-docker/" + p
+		}
+		return strings.Join(parts, ",")
+	}
+	for _, tc := range freshPairs {
+		t.Run(tc.name, func(t *testing.T) {
+			r := compareFiles(t, prefix(tc.before), prefix(tc.after))
+			var txt bytes.Buffer
+			if err := Write(&txt, "table", r); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, tc.name+".txt", txt.Bytes())
+		})
+	}
+}
+
 func TestCorpusGolden(t *testing.T) {
 	for _, tc := range corpusPairs {
 		t.Run(tc.name, func(t *testing.T) {
