@@ -2,7 +2,9 @@ package logs
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
+	"time"
 )
 
 // crio reads CRI-O's log (crio.service). Port lines come from
@@ -22,12 +24,15 @@ type crio struct {
 func (c *crio) Source() Source { return SourceCRIO }
 
 func (c *crio) Needles() []string {
-	return []string{"Opened local port", "Closing host port", "Host port", "KUBE-HOSTPORTS", "pod sandbox", "isIPv6 - ", "UDP conntrack", "CRI-O"}
+	return []string{"Opened local port", "Closing host port", "Host port", "KUBE-HOSTPORTS", "pod sandbox", "isIPv6 - ", "UDP conntrack", "CRI-O", "cannot open hostport"}
 }
 
 func (c *crio) Flush(func(Event)) {}
 
-func (c *crio) Recognise(rec *Record, _ *TimeContext, emit func(Event)) error {
+func (c *crio) Recognise(rec *Record, tc *TimeContext, emit func(Event)) error {
+	if bytes.Contains(rec.Text, []byte("cannot open hostport ")) {
+		return c.bindFailure(rec, tc, emit)
+	}
 	if !unitIs(rec.Unit, "crio", "crio.service", "systemd") {
 		return nil
 	}
@@ -73,6 +78,10 @@ func (c *crio) message(rec *Record, l logrusLine, emit func(Event)) error {
 		return c.restore(rec, l, strings.TrimPrefix(m, "Restoring iptables rules: "), emit)
 	case strings.Contains(m, "conntrack entries"):
 		return c.conntrack(rec, l, m, emit)
+	case m == "HostPort Mapping is Disabled in CRI-O":
+		e := eventAt(rec, l.Time, !l.Time.IsZero(), SourceCRIO, "")
+		e.Note = "hostport mapping disabled (disable_hostport_mapping): CRI-O forwards no host ports"
+		emit(e)
 	case strings.HasPrefix(m, "Starting CRI-O, version: "):
 		c.pods = nil
 		emit(eventAt(rec, l.Time, !l.Time.IsZero(), SourceCRIO, ActionRestart))
@@ -150,4 +159,38 @@ func (c *crio) conntrack(rec *Record, l logrusLine, m string, emit func(Event)) 
 		emit(e)
 	}
 	return nil
+}
+
+var crioBind = regexp.MustCompile(`cannot open hostport (\d+) for pod (\S+?): listen (tcp|udp|sctp)[46]? ([^\s:]*|\[[^\]]*\]):\d+: bind`)
+
+// bindFailure reads the hostport bind failure CRI-O returns to the kubelet
+// (cri-o#2342): "failed to add hostport mapping for sandbox …: cannot open
+// hostport 80 for pod <full name>: listen tcp4 :80: bind: address already
+// in use", found in CRI-O's or the kubelet's log.
+func (c *crio) bindFailure(rec *Record, tc *TimeContext, emit func(Event)) error {
+	if !unitIs(rec.Unit, "crio", "crio.service", "kubelet", "kubelet.service", "microshift", "microshift.service") {
+		return nil
+	}
+	m := crioBind.FindSubmatch(rec.Text)
+	if m == nil {
+		return lineErr(SourceCRIO, "read hostport bind failure")
+	}
+	own, full := ownTime(rec, tc)
+	e := eventAt(rec, own, full, SourceCRIO, ActionFail)
+	e.Port, _ = portNumber(string(m[1]))
+	e.Pod, e.Proto, e.Addr = podOfComment(string(m[2])), string(m[3]), strings.Trim(string(m[4]), "[]")
+	emit(e)
+	return nil
+}
+
+// ownTime reads the time of a logrus or klog line; full tells whether it
+// has a date and zone.
+func ownTime(rec *Record, tc *TimeContext) (time.Time, bool) {
+	if l, ok := parseLogrus(rec.Text); ok && !l.Time.IsZero() {
+		return l.Time, true
+	}
+	if t, _, ok := parseKlog(rec.Text, tc); ok {
+		return t, false
+	}
+	return time.Time{}, false
 }
