@@ -17,15 +17,14 @@ const (
 	tokEOF
 )
 
-// token is one token with its 1-based line and column and byte offset.
+// token is one token with its 1-based line and column and byte offset
+// (32 bytes: a 10,000-Service kube-proxy ruleset has millions).
 type token struct {
-	kind tokKind
 	s    string
-	line int
-	col  int
-	off  int
-	// handle is set on a newline token that ended a `# handle N` comment.
-	handle string
+	line int32
+	col  int32
+	off  int32
+	kind tokKind
 }
 
 // isWordByte: the characters of names, numbers, addresses, prefixes,
@@ -39,12 +38,19 @@ func isWordByte(c byte) bool {
 	return strings.IndexByte("_./:-*@$[]~+%", c) >= 0 || c >= 0x80
 }
 
+// maxInput is the largest text input (token offsets are 32-bit).
+const maxInput = 1<<31 - 1
+
 // lex splits nft text into tokens. Newlines are tokens (they end rules);
-// `#` comments are dropped, except that a `# handle N` comment is kept on
-// the newline token that follows it.
-func lex(data []byte, file string) ([]token, error) {
+// `#` comments are dropped, except that a `# handle N` comment is kept for
+// the newline token that follows it (handles, by token index).
+func lex(data []byte, file string) ([]token, map[int]string, error) {
 	src := string(data)
-	var toks []token
+	if len(src) > maxInput {
+		return nil, nil, nf.Errorf(file, 1, 0, "", "input of %d bytes is too large", len(src))
+	}
+	toks := make([]token, 0, len(src)/6+2)
+	handles := map[int]string{}
 	line, lineStart := 1, 0
 	handle := ""
 	for i := 0; i < len(src); {
@@ -52,7 +58,10 @@ func lex(data []byte, file string) ([]token, error) {
 		col := i - lineStart + 1
 		switch {
 		case c == '\n':
-			toks = append(toks, token{kind: tokNL, line: line, col: col, off: i, handle: handle})
+			if handle != "" {
+				handles[len(toks)] = handle
+			}
+			toks = append(toks, tok(tokNL, "", line, col, i))
 			handle = ""
 			i++
 			line, lineStart = line+1, i
@@ -74,28 +83,35 @@ func lex(data []byte, file string) ([]token, error) {
 		case c == '"':
 			end := strings.IndexAny(src[i+1:], "\"\n")
 			if end < 0 || src[i+1+end] != '"' {
-				return nil, lexErr(src, file, line, lineStart, col, "unterminated string")
+				return nil, nil, lexErr(src, file, line, lineStart, col, "unterminated string")
 			}
-			toks = append(toks, token{kind: tokString, s: src[i+1 : i+1+end], line: line, col: col, off: i})
+			toks = append(toks, tok(tokString, src[i+1:i+1+end], line, col, i))
 			i += end + 2
 		case isWordByte(c):
 			j := i
 			for j < len(src) && isWordByte(src[j]) {
 				j++
 			}
-			toks = append(toks, token{kind: tokWord, s: src[i:j], line: line, col: col, off: i})
+			toks = append(toks, tok(tokWord, src[i:j], line, col, i))
 			i = j
 		default:
 			n := punctLen(src[i:])
 			if n == 0 {
-				return nil, lexErr(src, file, line, lineStart, col, "unexpected character %q")
+				return nil, nil, lexErr(src, file, line, lineStart, col, "unexpected character %q")
 			}
-			toks = append(toks, token{kind: tokPunct, s: src[i : i+n], line: line, col: col, off: i})
+			toks = append(toks, tok(tokPunct, src[i:i+n], line, col, i))
 			i += n
 		}
 	}
-	toks = append(toks, token{kind: tokNL, line: line, off: len(src), handle: handle})
-	return append(toks, token{kind: tokEOF, line: line, off: len(src)}), nil
+	if handle != "" {
+		handles[len(toks)] = handle
+	}
+	toks = append(toks, tok(tokNL, "", line, 0, len(src)))
+	return append(toks, tok(tokEOF, "", line, 0, len(src))), handles, nil
+}
+
+func tok(k tokKind, s string, line, col, off int) token {
+	return token{kind: k, s: s, line: int32(line), col: int32(col), off: int32(off)}
 }
 
 func punctLen(s string) int {

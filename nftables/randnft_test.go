@@ -247,7 +247,7 @@ func (g *randNft) match(fam, hook string, proto, ipf *string) string {
 	type m struct{ text, proto, ipf string }
 	ms := []m{
 		{"tcp dport 22", "t", ""}, {"tcp dport { 22, 80 }", "t", ""}, {"tcp dport != 1-1024", "t", ""},
-		{"tcp dport @sp", "t", ""}, {"udp dport 53", "u", ""}, {"th dport 8080", "", ""}, {"tcp sport 40000", "t", ""},
+		{"tcp dport @sp", "t", ""}, {"udp dport 53", "u", ""}, {"th dport 8080", "q", ""}, {"tcp sport 40000", "t", ""},
 		{"meta l4proto { tcp, udp }", "p", ""}, {"meta l4proto udp", "u", ""}, {"ct state new", "", ""},
 		{"ct state established,related", "", ""}, {"ct state invalid", "", ""}, {"ct state { new, untracked }", "", ""},
 		{"ct status dnat", "", ""}, {"ct mark 0x5", "", ""}, {"meta mark & 0x10 == 0x10", "", ""}, {"meta mark 0x2", "", ""},
@@ -279,7 +279,7 @@ func (g *randNft) match(fam, hook string, proto, ipf *string) string {
 			continue // nft_fib_validate: iif only before routing
 		}
 		if compatible(x.proto, *proto) && (x.ipf == "" || *ipf == "" || x.ipf == *ipf) {
-			if x.proto != "" {
+			if x.proto != "" && x.proto != "q" || *proto == "" {
 				*proto = x.proto
 			}
 			if x.ipf != "" {
@@ -296,6 +296,10 @@ func compatible(a, b string) bool {
 	switch {
 	case a == "" || b == "" || a == b:
 		return true
+	case a == "q" || b == "q":
+		// th reads any transport header; after an icmp match nft lists
+		// it as `icmp checksum`, which the model does not name.
+		return a != "i" && a != "j" && b != "i" && b != "j"
 	}
 	return false
 }

@@ -16,7 +16,9 @@ type textParser struct {
 	src   string
 	file  string
 	toks  []token
-	i     int
+	// handles are the `# handle N` comments by newline token index.
+	handles map[int]string
+	i       int
 	b     *builder
 	depth int
 }
@@ -25,11 +27,11 @@ type textParser struct {
 var errUnsupported = errors.New("not supported")
 
 func newTextParser(data []byte, file string) (*textParser, error) {
-	toks, err := lex(data, file)
+	toks, handles, err := lex(data, file)
 	if err != nil {
 		return nil, err
 	}
-	return &textParser{src: string(data), file: file, toks: toks, b: newBuilder(file)}, nil
+	return &textParser{src: string(data), file: file, toks: toks, handles: handles, b: newBuilder(file)}, nil
 }
 
 func (p *textParser) peek() token { return p.toks[p.i] }
@@ -58,7 +60,7 @@ func (p *textParser) accept(s string) bool {
 
 // lineText returns the source line of a token.
 func (p *textParser) lineText(t token) string {
-	start := strings.LastIndexByte(p.src[:min(t.off, len(p.src))], '\n') + 1
+	start := strings.LastIndexByte(p.src[:min(int(t.off), len(p.src))], '\n') + 1
 	end := strings.IndexByte(p.src[start:], '\n')
 	if end < 0 {
 		end = len(p.src) - start
@@ -67,7 +69,7 @@ func (p *textParser) lineText(t token) string {
 }
 
 func (p *textParser) errorf(t token, format string, args ...any) error {
-	return nf.Errorf(p.file, t.line, t.col, p.lineText(t), format, args...)
+	return nf.Errorf(p.file, int(t.line), int(t.col), p.lineText(t), format, args...)
 }
 
 func (p *textParser) expect(s string) error {
@@ -113,7 +115,7 @@ func (p *textParser) endOfStmt() bool {
 
 // apply hands an item to the builder.
 func (p *textParser) apply(kind string, t token, m map[string]any) error {
-	return p.b.apply(item{kind: kind, obj: m, line: t.line, col: t.col, text: strings.TrimSpace(p.lineText(t))})
+	return p.b.apply(item{kind: kind, obj: m, line: int(t.line), col: int(t.col), text: strings.TrimSpace(p.lineText(t))})
 }
 
 // parseAll reads the whole input.

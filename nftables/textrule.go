@@ -24,19 +24,19 @@ func (p *textParser) rule(fam, table, chain string, insert bool) error {
 		}
 		stmts = append(stmts, st)
 	}
-	end := p.peek()
+	end, endIdx := p.peek(), p.i
 	m := map[string]any{"family": fam, "table": table, "chain": chain, "expr": stmts}
 	if comment != "" {
 		m["comment"] = comment
 	}
-	if end.handle != "" {
-		m["handle"] = end.handle
+	if h := p.handles[endIdx]; h != "" {
+		m["handle"] = h
 	}
 	text := p.src[start.off:end.off]
 	if i := strings.LastIndex(text, "# handle "); i >= 0 {
 		text = text[:i]
 	}
-	return p.b.apply(item{kind: "rule", obj: m, line: start.line, col: start.col,
+	return p.b.apply(item{kind: "rule", obj: m, line: int(start.line), col: int(start.col),
 		text: strings.TrimSpace(text), insert: insert})
 }
 

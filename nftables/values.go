@@ -162,11 +162,16 @@ func addrValue(t vtype, s string) (nf.Value, error) {
 	return nf.AddrValue(a), nil
 }
 
+// typeNames are nft's datatype names of the types (for typeof sets).
+var typeNamesOf = map[vtype]string{tAddr4: "ipv4_addr", tAddr6: "ipv6_addr", tProto: "inet_proto",
+	tInt: "inet_service", tIface: "ifname", tMark: "mark", tMAC: "ether_addr", tCTState: "ct_state",
+	tCTStatus: "ct_status", tICMPType: "icmp_type", tICMPv6Type: "icmpv6_type", tNFProto: "nf_proto",
+	tPktType: "pkt_type", tTCPFlags: "tcp_flag", tEtherType: "ether_type", tDSCP: "dscp",
+	tFibType: "fib_addrtype", tVerdict: "verdict", tBool: "boolean"}
+
 func typeName(t vtype) string {
-	for n, x := range setTypes {
-		if x == t {
-			return n
-		}
+	if n, ok := typeNamesOf[t]; ok {
+		return n
 	}
 	return "integer"
 }
