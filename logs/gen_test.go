@@ -8,7 +8,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -22,6 +24,7 @@ var (
 	genOut    = flag.String("gen.out", "", "TestGenerateJournal: write a generated journal to this file")
 	genSize   = flag.Int64("gen.size", 1<<30, "TestGenerateJournal: bytes to write")
 	genFormat = flag.String("gen.format", "mixed", "TestGenerateJournal: short-iso, json or mixed (alternating blocks)")
+	genGrep   = flag.String("gen.patterns", "", "TestGrepPatterns: write the scanner's needles as grep -E patterns to this file")
 )
 
 // noise are ordinary node log lines: identifier and message.
@@ -146,5 +149,24 @@ func TestGeneratedJournalIsRead(t *testing.T) {
 				t.Errorf("got problems %v, skipped %+v, want none", tl.Problems, tl.Skipped)
 			}
 		})
+	}
+}
+
+// TestGrepPatterns writes the needles the scanner looks for, one ERE per
+// line, for the grep comparison of docs/perf-events.md:
+//
+//	go test ./logs -run TestGrepPatterns -gen.patterns /tmp/patterns.ere
+func TestGrepPatterns(t *testing.T) {
+	if *genGrep == "" {
+		t.Skip("pass -gen.patterns FILE to write the grep patterns")
+	}
+	st := testReader().newStream(Input{Name: "x"}, &Timeline{}, nil)
+	var b strings.Builder
+	for _, n := range st.sc.needles {
+		b.WriteString(regexp.QuoteMeta(string(n)) + "\n")
+	}
+	b.WriteString(regexp.QuoteMeta(`"MESSAGE":[`) + "\n")
+	if err := os.WriteFile(*genGrep, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
