@@ -140,3 +140,7 @@ func tooDeep(n node, depth int) bool {
 }
 
 var errTooDeep = fmt.Errorf("expression nested more than %d levels", maxNesting)
+
+// jsonNumber makes a JSON number node (tests and the text parser's
+// numbers stay strings; both are read the same way).
+func jsonNumber(s string) node { return json.Number(s) }

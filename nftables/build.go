@@ -21,6 +21,8 @@ type item struct {
 	text string
 	// insert: `insert rule` puts the rule first.
 	insert bool
+	// quote is the whole source line, quoted in errors when set.
+	quote string
 }
 
 // builder lowers items into a ruleset.
@@ -51,7 +53,10 @@ func (b *builder) errAt(it item, err error) error {
 	if errors.As(err, &pe) {
 		return pe
 	}
-	text := it.text
+	text := it.quote
+	if text == "" {
+		text = it.text
+	}
 	if text == "" {
 		text = brief(it.obj)
 	}

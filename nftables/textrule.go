@@ -37,7 +37,7 @@ func (p *textParser) rule(fam, table, chain string, insert bool) error {
 		text = text[:i]
 	}
 	return p.b.apply(item{kind: "rule", obj: m, line: int(start.line), col: int(start.col),
-		text: strings.TrimSpace(text), insert: insert})
+		text: strings.TrimSpace(text), insert: insert, quote: p.lineText(start)})
 }
 
 // statement reads one statement of a rule.

@@ -101,13 +101,10 @@ func scalar(t vtype, s string) (nf.Value, error) {
 		return nf.IntValue(v), nil
 	}
 	if lo, hi, ok := strings.Cut(s, "-"); ok && lo != "" {
-		a, err := intConst(t, lo)
-		if err != nil {
-			return nf.Value{}, err
-		}
-		z, err := intConst(t, hi)
-		if err != nil || z < a {
-			return nf.Value{}, fmt.Errorf("invalid range %q", s)
+		a, err1 := intConst(t, lo)
+		z, err2 := intConst(t, hi)
+		if err1 != nil || err2 != nil || z < a {
+			return nf.Value{}, fmt.Errorf("invalid %s value %q", typeName(t), s)
 		}
 		return nf.IntRange(a, z), nil
 	}
