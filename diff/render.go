@@ -145,6 +145,9 @@ func writeExposure(ew *errWriter, es []ExposureChange) {
 		if len(e.To) > 0 {
 			ew.printf(" (to %s)", strings.Join(e.To, ", "))
 		}
+		if len(e.ToBefore) > 0 && !slices.Equal(e.To, e.ToBefore) {
+			ew.printf(" (was to %s)", strings.Join(e.ToBefore, ", "))
+		}
 		ew.printf(" [%s]\n", e.Writer)
 		for _, why := range e.Why {
 			ew.printf("      %s\n", why)

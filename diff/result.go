@@ -134,8 +134,11 @@ type ExposureChange struct {
 	After  string `json:"after"`
 	// Sources are the source CIDRs that observe After.
 	Sources []string `json:"sources"`
-	// To lists where forwarded packets go after ("addr:port").
-	To []string `json:"to"`
+	// To lists where forwarded packets go after ("addr:port", with the
+	// probability of kube-proxy's endpoint choice); ToBefore where they
+	// went before.
+	To       []string `json:"to"`
+	ToBefore []string `json:"to_before"`
 	// Why lists the rules that decide After (the tracer's path).
 	Why    []string `json:"why"`
 	Writer Writer   `json:"writer"`

@@ -35,13 +35,7 @@ var nftCounter = regexp.MustCompile(`\bcounter packets [0-9]+ bytes [0-9]+`)
 // of iptables-save -c ("[p:b] -A ...") and nft ("counter packets p bytes
 // b"), which move with traffic.
 func ruleText(r *nf.Rule) string {
-	s := strings.TrimSpace(r.Text)
-	if strings.HasPrefix(s, "[") {
-		if end := strings.IndexByte(s, ']'); end > 0 {
-			s = strings.TrimSpace(s[end+1:])
-		}
-	}
-	s = nftCounter.ReplaceAllString(s, "counter")
+	s := cleanText(r.Text)
 	if s == "" {
 		parts := make([]string, len(r.Exprs))
 		for i, e := range r.Exprs {
@@ -50,6 +44,17 @@ func ruleText(r *nf.Rule) string {
 		s = strings.Join(parts, " ")
 	}
 	return s
+}
+
+// cleanText removes counter values from a rule's text.
+func cleanText(text string) string {
+	s := strings.TrimSpace(text)
+	if strings.HasPrefix(s, "[") {
+		if end := strings.IndexByte(s, ']'); end > 0 {
+			s = strings.TrimSpace(s[end+1:])
+		}
+	}
+	return nftCounter.ReplaceAllString(s, "counter")
 }
 
 func source(r *nf.Rule) string {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/exposure-audit/exposure/collect"
 	"github.com/exposure-audit/exposure/diff"
+	"github.com/exposure-audit/exposure/exposure"
 	nf "github.com/exposure-audit/exposure/netfilter"
 )
 
@@ -19,6 +21,10 @@ type diffOptions struct {
 	output        string
 	exitCode      bool
 	before, after []string
+	// The node view for the exposure comparison.
+	localAddrs []string
+	ifaces     []string
+	inIfaces   []string
 }
 
 // newDiffCmd builds `exposure diff A B`: the semantic difference between
@@ -55,6 +61,9 @@ input; the two may differ in format. Add more files to either side with --before
 	f.BoolVar(&o.exitCode, "exit-code", false, "exit 1 when the rulesets differ (after printing the differences)")
 	f.StringArrayVar(&o.before, "before", nil, "another ruleset file of the BEFORE side (repeatable)")
 	f.StringArrayVar(&o.after, "after", nil, "another ruleset file of the AFTER side (repeatable)")
+	f.StringSliceVar(&o.localAddrs, "local-addrs", nil, "the node's addresses, comma-separated: compare what a remote scanner sees on them (exposure_changes)")
+	f.StringArrayVar(&o.ifaces, "iface", nil, "a node interface and its addresses, NAME=CIDR[,CIDR] (repeatable; docker0=172.17.0.1/16 lets forwarded ports resolve)")
+	f.StringArrayVar(&o.inIfaces, "in-iface", nil, "interface the scanner's packets arrive on (repeatable; default every --iface but lo, else eth0)")
 	return cmd
 }
 
@@ -76,8 +85,8 @@ func runDiff(a *app, o *diffOptions, before, after string) error {
 	}
 	res := diff.Compare(rb, ra)
 	res.Before, res.After = bs, as
-	if len(res.Changes) > 0 {
-		res.Notes = append(res.Notes, exposureNote)
+	if err := addExposure(o, rb, ra, res); err != nil {
+		return usageError(err)
 	}
 	if err := diff.Write(a.stdout, o.output, res); err != nil {
 		return err
@@ -88,9 +97,55 @@ func runDiff(a *app, o *diffOptions, before, after string) error {
 	return nil
 }
 
-// exposureNote says why ExposureChanges is empty: the exposure map
-// (package exposure) has no analysis entry point yet.
-const exposureNote = "exposure_changes: not computed: the exposure map (package exposure) has no analysis entry point in this build yet; the changes above are structural"
+// addExposure fills res.ExposureChanges when the node view is given, and
+// otherwise says why it stays empty.
+func addExposure(o *diffOptions, rb, ra *nf.Ruleset, res *diff.Result) error {
+	if len(o.localAddrs) == 0 && len(o.ifaces) == 0 {
+		if len(res.Changes) > 0 {
+			res.Notes = append(res.Notes, "exposure_changes: not computed: give the node's addresses (--local-addrs, --iface) to compare what a remote scanner sees")
+		}
+		return nil
+	}
+	env, err := diffEnv(o)
+	if err != nil {
+		return err
+	}
+	ec, notes, err := diff.CompareExposure(rb, ra, env, exposure.Options{Ifaces: o.inIfaces}, res.Changes)
+	if err != nil {
+		return err
+	}
+	res.ExposureChanges = ec
+	res.Notes = append(res.Notes, notes...)
+	res.Notes = append(res.Notes, "exposure_changes: no listening sockets are known to diff: a port that reaches the host reads closed on both sides")
+	return nil
+}
+
+// diffEnv builds the node from --local-addrs and --iface: every interface
+// address is local and its prefix routed out of that interface.
+func diffEnv(o *diffOptions) (*nf.Env, error) {
+	env, err := (&ruleInputs{localAddrs: o.localAddrs}).env()
+	if err != nil {
+		return nil, err
+	}
+	for _, spec := range o.ifaces {
+		name, cidrs, ok := strings.Cut(spec, "=")
+		if !ok || name == "" || cidrs == "" {
+			return nil, fmt.Errorf("--iface %q: want NAME=CIDR[,CIDR]", spec)
+		}
+		ifc := nf.Iface{Name: name}
+		for _, c := range strings.Split(cidrs, ",") {
+			p, err := netip.ParsePrefix(strings.TrimSpace(c))
+			if err != nil {
+				return nil, fmt.Errorf("--iface %q: %q is not an address/length", spec, c)
+			}
+			ifc.Addrs = append(ifc.Addrs, p)
+			env.Local[p.Addr().Unmap()] = true
+			env.Routes = append(env.Routes, nf.Route{Prefix: p.Masked(), Iface: name})
+		}
+		env.Ifaces = append(env.Ifaces, ifc)
+	}
+	return env, nil
+}
 
 // loadSide reads one side's files ("-" is standard input), merges their
 // tables as the kernel runs them together, and validates the result.

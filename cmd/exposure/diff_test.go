@@ -139,6 +139,22 @@ func TestDiffOutputs(t *testing.T) {
 				t.Errorf("got %q, want %q", got, want)
 			}
 		}},
+		{"exposure changes", []string{dockerStart, dockerRun, "--iface", "eth0=198.51.100.1/24", "--iface", "docker0=172.17.0.1/16", "--in-iface", "eth0"}, ExitOK, func(t *testing.T, out string) {
+			for _, s := range []string{"exposure changes:", "tcp 198.51.100.1:8080 on eth0: closed -> forwarded (to 172.17.0.2:80) [docker]", "rule_inserted: nat DOCKER rule 2: -A DOCKER ! -i docker0"} {
+				if !strings.Contains(out, s) {
+					t.Errorf("table output lacks %q:\n%s", s, out)
+				}
+			}
+		}},
+		{"exposure changes json", []string{dockerStart, dockerRun, "--local-addrs", "198.51.100.1", "-o", "json"}, ExitOK, func(t *testing.T, out string) {
+			var got diffJSON
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatal(err)
+			}
+			if len(got.ExposureChanges) == 0 || got.ExposureChanges[0]["port_from"] != 8080.0 || got.ExposureChanges[0]["proto"] != "tcp" {
+				t.Errorf("got exposure_changes %v, want tcp 8080 first", got.ExposureChanges)
+			}
+		}},
 		{"exit-code with differences", []string{dockerStart, dockerRun, "--exit-code"}, ExitFinding, func(t *testing.T, out string) {
 			if !strings.Contains(out, "3 change(s)") {
 				t.Errorf("the differences must be printed before exit 1:\n%s", out)
@@ -169,6 +185,9 @@ func TestDiffUsageErrors(t *testing.T) {
 		{"both stdin", []string{"-", "-"}, "only one side"},
 		{"not a ruleset", []string{dockerStart, "../../go.mod"}, "not an iptables ruleset"},
 		{"unknown flag", []string{dockerStart, dockerRun, "--nope"}, "unknown flag"},
+		{"bad iface", []string{dockerStart, dockerRun, "--iface", "eth0"}, "want NAME=CIDR"},
+		{"bad iface address", []string{dockerStart, dockerRun, "--iface", "eth0=1.2.3"}, "not an address/length"},
+		{"bad local address", []string{dockerStart, dockerRun, "--local-addrs", "nope"}, "not an IP address"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
