@@ -19,6 +19,10 @@ import (
 // external connectivity". "Starting up" is the restart marker.
 type dockerd struct {
 	endpoint string
+	// owner remembers which endpoint added each DNAT rule: at shutdown
+	// dockerd revokes several endpoints at once and their -D calls
+	// interleave, so the last announced endpoint is not always the owner.
+	owner map[string]string
 }
 
 var (
@@ -77,7 +81,8 @@ func (d *dockerd) iptables(rec *Record, l logrusLine, emit func(Event)) error {
 		return lineErr(SourceDockerd, "read --dport %q", r.DPort)
 	}
 	e := eventAt(rec, l.Time, !l.Time.IsZero(), SourceDockerd, act)
-	e.Proto, e.Port, e.PortTo, e.Addr, e.Chain, e.To, e.Pod = r.Proto, port, to, r.Dest, r.Chain, r.ToDest, d.endpoint
+	e.Proto, e.Port, e.PortTo, e.Addr, e.Chain, e.To = r.Proto, port, to, r.Dest, r.Chain, r.ToDest
+	e.Pod = d.ownerOf(act, m[1]+" "+r.Proto+" "+r.DPort+" "+r.Dest+" "+r.ToDest)
 	e.Family = 4
 	if m[1] == "ip6tables" {
 		e.Family = 6
@@ -111,4 +116,21 @@ func (d *dockerd) failure(rec *Record, l logrusLine, emit func(Event)) error {
 	}
 	emit(e)
 	return nil
+}
+
+// ownerOf returns the endpoint of a rule: the announced one when it is
+// added, the one that added it when it is deleted.
+func (d *dockerd) ownerOf(act Action, rule string) string {
+	if d.owner == nil {
+		d.owner = map[string]string{}
+	}
+	if act == ActionOpen {
+		d.owner[rule] = d.endpoint
+		return d.endpoint
+	}
+	if ep, ok := d.owner[rule]; ok {
+		delete(d.owner, rule)
+		return ep
+	}
+	return d.endpoint
 }
