@@ -94,4 +94,3 @@ func TestExposureDiff(t *testing.T) {
 		t.Errorf("exposure changes (-want +got):\n%s", d)
 	}
 }
-
