@@ -18,7 +18,8 @@ import (
 // unit are restart markers: CRI-O does not reopen hostport sockets after a
 // restart (cri-o#6141).
 type crio struct {
-	pods []string // sandboxes being run, most recent last
+	pods  []string          // sandboxes being run, most recent last
+	owner map[string]string // "tcp:443" → pod that opened it
 }
 
 func (c *crio) Source() Source { return SourceCRIO }
@@ -100,9 +101,23 @@ func (c *crio) port(rec *Record, l logrusLine, act Action, s string, emit func(E
 		return lineErr(SourceCRIO, "read host port %q: want proto:port", s)
 	}
 	e := eventAt(rec, l.Time, !l.Time.IsZero(), SourceCRIO, act)
-	e.Proto, e.Port, e.Pod = proto, port, c.pod()
+	e.Proto, e.Port, e.Pod = proto, port, c.portOwner(act, s)
 	emit(e)
 	return nil
+}
+
+// portOwner names the pod of a port line: the sandbox being run for an
+// open; for a close, the pod that opened the port (closes come from
+// StopPodSandbox, while other sandboxes may be starting).
+func (c *crio) portOwner(act Action, port string) string {
+	if c.owner == nil {
+		c.owner = map[string]string{}
+	}
+	if act == ActionOpen {
+		c.owner[port] = c.pod()
+		return c.pod()
+	}
+	return c.owner[port]
 }
 
 // sandbox follows "Running pod sandbox: ns/name/POD" and "Ran pod sandbox
