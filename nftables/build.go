@@ -35,6 +35,9 @@ type builder struct {
 	xt      map[*nf.Table]bool
 	// flowtables are "family table name" of the flowtables seen.
 	flowtables map[string]bool
+	// record, when set, sees every item before it is applied (tests turn
+	// text input into the equivalent JSON with it).
+	record func(item)
 }
 
 type setInfo struct {
@@ -67,6 +70,9 @@ func (b *builder) pos(it item) nf.Pos { return nf.Pos{File: b.file, Line: it.lin
 
 // apply adds one item to the ruleset.
 func (b *builder) apply(it item) error {
+	if b.record != nil {
+		b.record(it)
+	}
 	var err error
 	switch it.kind {
 	case "metainfo":

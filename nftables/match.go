@@ -21,17 +21,18 @@ func isAnonSet(n node) bool {
 	return ok && k == "set"
 }
 
-// match lowers {"match": {op, left, right}}.
-func (b *builder) match(t *nf.Table, m map[string]any, text string) ([]nf.Expr, error) {
+// match lowers {"match": {op, left, right}}. text renders the statement
+// for the expressions that keep it (plain comparisons do not).
+func (b *builder) match(t *nf.Table, m map[string]any, text func() string) ([]nf.Expr, error) {
 	op, left, right := field(m, "op"), m["left"], m["right"]
 	if k, v, ok := single(left); ok {
 		switch k {
 		case "fib":
-			return fibMatch(op, v, right, text)
+			return fibMatch(op, v, right, text())
 		case "numgen":
-			return b.numgenMatch(op, v, right, text)
+			return b.numgenMatch(op, v, right, text())
 		case "concat":
-			return b.concatMatch(t, op, list(v), right, text)
+			return b.concatMatch(t, op, list(v), right, text())
 		}
 	}
 	sp, err := b.spec(t.Family, left)
@@ -39,13 +40,13 @@ func (b *builder) match(t *nf.Table, m map[string]any, text string) ([]nf.Expr, 
 		return nil, err
 	}
 	if sp.unknown != "" {
-		return b.unknown(t, sp.unknown, text), nil
+		return b.unknown(t, sp.unknown, text()), nil
 	}
 	if name, ok := setRef(right); ok {
 		if sp.masked {
-			return b.unknown(t, "masked set lookup", text), nil
+			return b.unknown(t, "masked set lookup", text()), nil
 		}
-		return append(sp.deps, &nf.SetMatch{Keys: []nf.Field{sp.field}, Set: name, Neg: op == "!=", Text: text}), nil
+		return append(sp.deps, &nf.SetMatch{Keys: []nf.Field{sp.field}, Set: name, Neg: op == "!=", Text: text()}), nil
 	}
 	vals, err := b.values(sp.typ, right)
 	if err != nil {
@@ -57,7 +58,7 @@ func (b *builder) match(t *nf.Table, m map[string]any, text string) ([]nf.Expr, 
 	}
 	if sp.field == nf.FieldSrcMAC {
 		if fm, ok := e.(*nf.FieldMatch); ok {
-			e = &nf.IfKnown{Match: fm, Key: "srcmac", Text: text}
+			e = &nf.IfKnown{Match: fm, Key: "srcmac", Text: text()}
 		}
 	}
 	return append(append([]nf.Expr(nil), sp.deps...), e), nil

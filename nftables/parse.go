@@ -28,31 +28,38 @@ func ParseJSON(data []byte, file string) (*nf.Ruleset, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var doc struct {
-		Nftables []json.RawMessage `json:"nftables"`
+		Nftables []any `json:"nftables"`
 	}
 	if err := dec.Decode(&doc); err != nil {
-		return nil, &nf.ParseError{File: file, Line: 1, Err: fmt.Errorf("decode nft JSON: %w", err)}
+		line, col := offsetPos(data, dec.InputOffset())
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line, col = offsetPos(data, se.Offset)
+		}
+		return nil, &nf.ParseError{File: file, Line: line, Col: col, Err: fmt.Errorf("decode nft JSON: %w", err)}
 	}
 	if doc.Nftables == nil {
 		return nil, &nf.ParseError{File: file, Line: 1, Err: errors.New(`decode nft JSON: no "nftables" array`)}
 	}
 	b := newBuilder(file)
-	for i, raw := range doc.Nftables {
-		if err := b.applyJSON(i+1, raw); err != nil {
+	for i, n := range doc.Nftables {
+		if err := b.applyJSON(i+1, n); err != nil {
 			return nil, err
 		}
 	}
 	return b.finish(), nil
 }
 
-// applyJSON decodes and applies the object at 1-based index i.
-func (b *builder) applyJSON(i int, raw json.RawMessage) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var n any
-	if err := dec.Decode(&n); err != nil {
-		return &nf.ParseError{File: b.file, Line: i, Err: fmt.Errorf("decode object: %w", err)}
-	}
+// offsetPos turns a byte offset into a 1-based line and column.
+func offsetPos(data []byte, off int64) (int, int) {
+	off = min(max(off, 0), int64(len(data)))
+	before := data[:off]
+	line := bytes.Count(before, []byte("\n")) + 1
+	return line, int(off) - (bytes.LastIndexByte(before, '\n') + 1) + 1
+}
+
+// applyJSON applies the object at 1-based index i of the array.
+func (b *builder) applyJSON(i int, n any) error {
 	it := item{line: i}
 	k, v, ok := single(n)
 	if !ok {

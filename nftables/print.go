@@ -109,11 +109,30 @@ func (p *printer) typeOf(n node) vtype {
 		}
 		return tBool
 	}
-	sp, err := (&builder{}).spec(p.fam, n)
-	if err != nil {
-		return tInt
+	return typeOfExpr(n)
+}
+
+// typeOfExpr returns the data type of an expression without building it.
+func typeOfExpr(n node) vtype {
+	k, v, _ := single(n)
+	m, _ := obj(v)
+	var pf pfield
+	switch k {
+	case "payload":
+		pf = payloadFields[field(m, "protocol")][field(m, "field")]
+	case "meta":
+		pf = metaFields[field(m, "key")]
+	case "ct":
+		pf = ctFields[field(m, "key")]
+		if field(m, "dir") != "" {
+			pf = ctOrigFields[field(m, "key")]
+		}
+	case "&", "|", "^":
+		if l := list(v); len(l) == 2 {
+			return typeOfExpr(l[0])
+		}
 	}
-	return sp.typ
+	return pf.t
 }
 
 var unqualifiedMeta = map[string]bool{"iif": true, "oif": true, "iifname": true, "oifname": true, "iifgroup": true, "oifgroup": true}

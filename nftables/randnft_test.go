@@ -152,7 +152,7 @@ func (g *randNft) rule(fam string, home regular, regs []regular, self int) strin
 		parts = append(parts, g.numgenVMap(regs, home, self))
 		return strings.Join(parts, " ")
 	}
-	if g.chance(0.05) && !home.nat {
+	if g.chance(0.05) && !home.nat && proto != "i" && proto != "j" {
 		return strings.Join(append(parts, "meta l4proto . th dport vmap @mv"), " ")
 	}
 	v := g.verdict(fam, home, regs, self)

@@ -100,14 +100,15 @@ func counterOf(v node) nf.Counters {
 
 // stmt lowers one statement.
 func (b *builder) stmt(t *nf.Table, k string, v, st node) ([]nf.Expr, error) {
-	text := b.printStmt(t.Family, st)
 	m, _ := obj(v)
+	if k == "match" {
+		return b.match(t, m, func() string { return b.printStmt(t.Family, st) })
+	}
+	text := b.printStmt(t.Family, st)
 	if vd, ok := verdictOf(k, v); ok {
 		return []nf.Expr{&nf.VerdictExpr{V: vd}}, nil
 	}
 	switch k {
-	case "match":
-		return b.match(t, m, text)
 	case "vmap":
 		return b.vmap(t, m, text)
 	case "reject":
