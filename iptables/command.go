@@ -28,12 +28,14 @@ func (p *saveParser) command(s string, col int, line string) error {
 		col += len(s) - len(rest)
 		s = rest
 	}
-	toks, err := tokenize(s)
+	toks, err := tokenizeInto(p.toks[:0], s)
+	p.toks = toks
 	if err != nil {
 		return p.errorf(col+len(s), line, "%v", err)
 	}
 	for i := range toks {
 		toks[i].col += col - 1
+		toks[i].end += col - 1
 	}
 	if len(toks) < 2 {
 		return p.errorf(col, line, "expected -A, -I, -N, -P, -X, -F or -Z with a chain")
@@ -202,7 +204,7 @@ func (p *saveParser) addRule(toks []token, ctr nf.Counters, line string) error {
 			pos = 1
 		}
 	}
-	rp := &ruleParser{fam: p.fam, toks: args, userChain: func(n string) bool { return p.table.Chain(n) != nil }}
+	rp := &ruleParser{fam: p.fam, toks: args, line: line, cache: p.cache(), slab: &p.slab, userChain: func(n string) bool { return p.table.Chain(n) != nil }}
 	if err := rp.parse(); err != nil {
 		var ce *colError
 		if errors.As(err, &ce) {
@@ -215,11 +217,20 @@ func (p *saveParser) addRule(toks []token, ctr nf.Counters, line string) error {
 	}
 	orig := ""
 	if len(args) > 0 {
-		orig = strings.TrimSpace(line[args[0].col-1:])
+		orig = line[args[0].col-1:]
 	}
 	texts := rp.texts(orig)
+	whole := ""
+	if op := toks[0].s; op == "-A" && len(texts) == 1 {
+		// The line itself is the canonical text: no copy.
+		whole = line[toks[0].col-1:]
+	}
 	for i, exprs := range rp.rules() {
-		r := &nf.Rule{Exprs: exprs, Text: strings.TrimSpace("-A " + chainName + " " + texts[i]), Pos: nf.Pos{File: p.o.File, Line: p.line}, Counters: ctr, Comment: rp.comment, Target: targetLabel(rp)}
+		text := whole
+		if text == "" {
+			text = strings.TrimSpace("-A " + chainName + " " + texts[i])
+		}
+		r := &nf.Rule{Exprs: exprs, Text: text, Pos: nf.Pos{File: p.o.File, Line: p.line}, Counters: ctr, Comment: rp.comment, Target: targetLabel(rp)}
 		if pos > 0 {
 			c.InsertRule(pos, r)
 			pos++

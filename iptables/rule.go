@@ -38,8 +38,13 @@ type command struct {
 
 // ruleParser parses the arguments after "-A CHAIN".
 type ruleParser struct {
-	fam       nf.IPFamily
-	toks      []token
+	fam  nf.IPFamily
+	toks []token
+	// line is the source line the token columns point into; cache shares
+	// expressions between rules (nil: no sharing).
+	line      string
+	cache     *exprCache
+	slab      *exprSlab
 	i         int
 	userChain func(string) bool
 
@@ -58,8 +63,12 @@ type ruleParser struct {
 	counters       nf.Counters
 	curMod         string
 	curModCol      int
-	curOpts        []opt
-	sawImplicit    bool
+	// curModTok and curModEnd delimit the current module's tokens ("-m"
+	// to its last argument); curModTok is -1 for an implicit module,
+	// whose meaning depends on -p and is never shared.
+	curModTok, curModEnd int
+	curOpts              []opt
+	sawImplicit          bool
 }
 
 func (p *ruleParser) next() (token, bool) {
@@ -122,7 +131,7 @@ func (p *ruleParser) option(t token, neg bool) error {
 			return err
 		}
 		a, err := p.arg(t)
-		p.curMod, p.curModCol = a, t.col
+		p.curMod, p.curModCol, p.curModTok, p.curModEnd = a, t.col, p.i-2, p.i
 		return err
 	case "-j", "--jump", "-g", "--goto":
 		return p.targetOpt(t)
@@ -146,9 +155,30 @@ func (p *ruleParser) protoOpt(t token, neg bool) error {
 	}
 	p.proto, p.protoNeg = pr, neg
 	if pr != 0 || neg {
-		p.header = append(p.header, &nf.FieldMatch{Field: nf.FieldProto, Values: []nf.Value{nf.IntValue(uint64(pr))}, Neg: neg})
+		p.header = append(p.header, p.shared(t, func() nf.Expr {
+			return &nf.FieldMatch{Field: nf.FieldProto, Values: []nf.Value{nf.IntValue(uint64(pr))}, Neg: neg}
+		}))
 	}
 	return nil
+}
+
+// shared returns the expression for the option just read (its source text
+// from the "!" or option token to its argument), built once per parse.
+func (p *ruleParser) shared(opt token, build func() nf.Expr) nf.Expr {
+	from := p.i - 2
+	if from > 0 && p.toks[from-1].s == "!" {
+		from--
+	}
+	key, ok := p.span(from, p.i)
+	if !ok {
+		return build()
+	}
+	if e, hit := p.cache.protos[key]; hit {
+		return e
+	}
+	e := build()
+	p.cache.protos[key] = e
+	return e
 }
 
 func (p *ruleParser) addrOpt(t token, neg bool) error {
@@ -184,7 +214,9 @@ func (p *ruleParser) ifaceOpt(t token, neg bool) error {
 	if t.s == "-o" || t.s == "--out-interface" {
 		f = nf.FieldOutIface
 	}
-	p.header = append(p.header, &nf.FieldMatch{Field: f, Values: []nf.Value{nf.IfaceValue(a)}, Neg: neg, AbsentMatches: true})
+	p.header = append(p.header, p.shared(t, func() nf.Expr {
+		return &nf.FieldMatch{Field: f, Values: []nf.Value{nf.IfaceValue(a)}, Neg: neg, AbsentMatches: true}
+	}))
 	return nil
 }
 
@@ -224,7 +256,7 @@ func (p *ruleParser) moduleOpt(t token, neg bool) error {
 		if err := p.flushModule(); err != nil {
 			return err
 		}
-		p.curMod, p.curModCol = implicit, t.col
+		p.curMod, p.curModCol, p.curModTok = implicit, t.col, -1
 		mod = implicit
 	}
 	o := opt{name: t.s, neg: neg, col: t.col}
@@ -246,6 +278,7 @@ func (p *ruleParser) moduleOpt(t token, neg bool) error {
 		o.args = append(o.args, a)
 	}
 	p.curOpts = append(p.curOpts, o)
+	p.curModEnd = p.i
 	return nil
 }
 
@@ -253,10 +286,15 @@ func (p *ruleParser) flushModule() error {
 	if p.curMod == "" {
 		return nil
 	}
-	b := &matchBuilder{fam: p.fam, proto: p.proto}
-	exprs, err := b.build(p.curMod, p.curOpts)
-	if err != nil {
-		return &colError{col: p.curModCol, err: fmt.Errorf("-m %s: %w", p.curMod, err)}
+	key, cacheable := p.span(p.curModTok, p.curModEnd)
+	exprs, hit := p.cache.mod(key, cacheable)
+	if !hit {
+		b := &matchBuilder{fam: p.fam, proto: p.proto}
+		var err error
+		if exprs, err = b.build(p.curMod, p.curOpts); err != nil {
+			return &colError{col: p.curModCol, err: fmt.Errorf("-m %s: %w", p.curMod, err)}
+		}
+		p.cache.putMod(key, cacheable, exprs)
 	}
 	for _, e := range exprs {
 		if c, ok := e.(*nf.CommentMatch); ok && p.comment == "" {
@@ -275,6 +313,7 @@ func (p *ruleParser) targetOpt(t token) error {
 	if err := p.flushModule(); err != nil {
 		return err
 	}
+	start := p.i - 1
 	name, err := p.arg(t)
 	if err != nil {
 		return err
@@ -297,10 +336,16 @@ func (p *ruleParser) targetOpt(t token) error {
 		opts = append(opts, o)
 	}
 	isGoto := t.s == "-g" || t.s == "--goto"
+	key, cacheable := p.span(start, p.i)
+	if e, hit := p.cache.target(key, cacheable); hit {
+		p.target, p.targetName = e, name
+		return nil
+	}
 	e, err := buildTarget(name, opts, p.fam, isGoto, p.userChain)
 	if err != nil {
 		return fmt.Errorf("-j %s: %w", name, err)
 	}
+	p.cache.putTarget(key, cacheable, e)
 	p.target, p.targetName = e, name
 	return nil
 }
@@ -316,38 +361,75 @@ func isBaseLong(s string) bool {
 // rules returns the rule bodies: one per combination of -s and -d list
 // entries, as iptables expands "-s a,b" into several rules.
 func (p *ruleParser) rules() [][]nf.Expr {
-	srcs := addrAlternatives(nf.FieldSrc, p.src, p.srcNeg)
-	dsts := addrAlternatives(nf.FieldDst, p.dst, p.dstNeg)
+	if len(p.src) <= 1 && len(p.dst) <= 1 {
+		return [][]nf.Expr{p.body(p.addrMatch(nf.FieldSrc, p.src, p.srcNeg), p.addrMatch(nf.FieldDst, p.dst, p.dstNeg))}
+	}
 	var out [][]nf.Expr
-	for _, s := range srcs {
-		for _, d := range dsts {
-			var exprs []nf.Expr
-			exprs = append(exprs, s...)
-			exprs = append(exprs, d...)
-			exprs = append(exprs, p.header...)
-			exprs = append(exprs, p.matches...)
-			if p.target != nil {
-				exprs = append(exprs, p.target)
-			}
-			out = append(out, exprs)
+	for _, s := range orNone(p.src) {
+		for _, d := range orNone(p.dst) {
+			out = append(out, p.body(p.addrMatch(nf.FieldSrc, s, p.srcNeg), p.addrMatch(nf.FieldDst, d, p.dstNeg)))
 		}
 	}
 	return out
 }
 
-func addrAlternatives(f nf.Field, vals []nf.Value, neg bool) [][]nf.Expr {
+// orNone splits a -s/-d list into one-element lists (one nil for none).
+func orNone(vals []nf.Value) [][]nf.Value {
 	if len(vals) == 0 {
-		return [][]nf.Expr{nil}
+		return [][]nf.Value{nil}
 	}
-	var out [][]nf.Expr
-	for _, v := range vals {
-		if v.Bits == 0 && !neg {
-			// 0.0.0.0/0 matches everything: iptables drops it.
-			out = append(out, nil)
-			continue
+	out := make([][]nf.Value, len(vals))
+	for i := range vals {
+		out[i] = vals[i : i+1 : i+1]
+	}
+	return out
+}
+
+// addrMatch is the -s/-d test for one address, or nil when there is none
+// (or it is 0.0.0.0/0 and not negated: iptables drops it).
+func (p *ruleParser) addrMatch(f nf.Field, vals []nf.Value, neg bool) nf.Expr {
+	if len(vals) == 0 || (vals[0].Bits == 0 && !neg) {
+		return nil
+	}
+	return &nf.FieldMatch{Field: f, Values: vals[:1:1], Neg: neg}
+}
+
+// body lays out one rule's expressions in the kernel's order (addresses,
+// interfaces, protocol, matches, target) in a slice cut from the parser's
+// slab, so a dump of many rules makes few allocations.
+func (p *ruleParser) body(src, dst nf.Expr) []nf.Expr {
+	n := len(p.header) + len(p.matches)
+	for _, e := range []nf.Expr{src, dst, p.target} {
+		if e != nil {
+			n++
 		}
-		out = append(out, []nf.Expr{&nf.FieldMatch{Field: f, Values: []nf.Value{v}, Neg: neg}})
 	}
+	out := p.slab.take(n)
+	for _, e := range []nf.Expr{src, dst} {
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	out = append(out, p.header...)
+	out = append(out, p.matches...)
+	if p.target != nil {
+		out = append(out, p.target)
+	}
+	return out
+}
+
+// exprSlab hands out expression slices from shared chunks.
+type exprSlab struct{ buf []nf.Expr }
+
+func (s *exprSlab) take(n int) []nf.Expr {
+	if s == nil {
+		return make([]nf.Expr, 0, n)
+	}
+	if len(s.buf)+n > cap(s.buf) {
+		s.buf = make([]nf.Expr, 0, max(4096, n))
+	}
+	out := s.buf[len(s.buf) : len(s.buf) : len(s.buf)+n]
+	s.buf = s.buf[:len(s.buf)+n]
 	return out
 }
 
@@ -374,6 +456,62 @@ func (p *ruleParser) texts(orig string) []string {
 				args[p.dstTok] = p.dst[j].String()
 			}
 			out = append(out, strings.Join(args, " "))
+		}
+	}
+	return out
+}
+
+// span returns the source text of tokens [from, to) as a cache key; it is
+// only usable when the module's implicit state is the same for every rule
+// that spells it (the protocol, for implicit port modules).
+func (p *ruleParser) span(from, to int) (string, bool) {
+	if p.cache == nil || from < 0 || to <= from || to > len(p.toks) || p.line == "" {
+		return "", false
+	}
+	return p.line[p.toks[from].col-1 : p.toks[to-1].end], true
+}
+
+func (c *exprCache) mod(key string, ok bool) ([]nf.Expr, bool) {
+	if !ok || c == nil {
+		return nil, false
+	}
+	e, hit := c.mods[key]
+	return e, hit
+}
+
+func (c *exprCache) putMod(key string, ok bool, e []nf.Expr) {
+	if ok && c != nil {
+		c.mods[key] = e
+	}
+}
+
+func (c *exprCache) target(key string, ok bool) (nf.Expr, bool) {
+	if !ok || c == nil {
+		return nil, false
+	}
+	e, hit := c.targets[key]
+	return e, hit
+}
+
+func (c *exprCache) putTarget(key string, ok bool, e nf.Expr) {
+	if ok && c != nil {
+		c.targets[key] = e
+	}
+}
+
+// addrAlternatives returns, for each address of a -s/-d list, the
+// expressions testing it (none for an un-negated 0.0.0.0/0).
+func addrAlternatives(f nf.Field, vals []nf.Value, neg bool) [][]nf.Expr {
+	if len(vals) == 0 {
+		return [][]nf.Expr{nil}
+	}
+	var out [][]nf.Expr
+	for i := range vals {
+		p := &ruleParser{}
+		if e := p.addrMatch(f, vals[i:i+1:i+1], neg); e != nil {
+			out = append(out, []nf.Expr{e})
+		} else {
+			out = append(out, nil)
 		}
 	}
 	return out

@@ -10,51 +10,87 @@ import (
 type token struct {
 	s   string
 	col int
+	// end is the byte offset just past the token in its line.
+	end int
 }
 
 var errOpenQuote = errors.New("unterminated quoted string")
 
 // tokenize splits a rule line into arguments the way iptables-restore does
 // (xshared.c add_param_to_argv): blanks separate arguments; double quotes
-// group, and inside them a backslash escapes the next character.
+// group, and inside them a backslash escapes the next character. Tokens
+// are substrings of the line unless an escape forces a copy.
 func tokenize(line string) ([]token, error) {
-	var out []token
-	var b strings.Builder
-	inTok, quoted, escaped := false, false, false
-	start := 0
-	for i := 0; i < len(line); i++ {
-		ch := line[i]
+	return tokenizeInto(make([]token, 0, 24), line)
+}
+
+// tokenizeInto is tokenize appending to out (a reused buffer).
+func tokenizeInto(out []token, line string) ([]token, error) {
+	i := 0
+	for {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		if i >= len(line) {
+			return out, nil
+		}
+		t, next, err := scanToken(line, i)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, t)
+		i = next
+	}
+}
+
+// scanToken reads one argument starting at i.
+func scanToken(line string, i int) (token, int, error) {
+	start := i
+	simple := true
+	quoted := false
+	for ; i < len(line); i++ {
+		c := line[i]
 		switch {
-		case escaped:
-			b.WriteByte(ch)
-			escaped = false
-		case quoted && ch == '\\':
-			escaped = true
-		case ch == '"':
-			if !inTok {
-				inTok, start = true, i
-			}
+		case c == '"':
 			quoted = !quoted
-		case !quoted && (ch == ' ' || ch == '\t'):
-			if inTok {
-				out = append(out, token{b.String(), start + 1})
-				b.Reset()
-				inTok = false
-			}
-		default:
-			if !inTok {
-				inTok, start = true, i
-			}
-			b.WriteByte(ch)
+			simple = false
+		case quoted && c == '\\':
+			simple = false
+			i++
+		case !quoted && (c == ' ' || c == '\t'):
+			return makeToken(line, start, i, simple), i, nil
 		}
 	}
 	if quoted {
-		return out, errOpenQuote
+		return token{}, i, errOpenQuote
 	}
-	if inTok {
-		out = append(out, token{b.String(), start + 1})
+	return makeToken(line, start, i, simple), i, nil
+}
+
+// makeToken builds the token for line[start:end]: the substring itself, the
+// inside of a plain "quoted" argument, or an unescaped copy.
+func makeToken(line string, start, end int, simple bool) token {
+	raw := line[start:end]
+	if simple {
+		return token{raw, start + 1, end}
 	}
-	return out, nil
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && !strings.ContainsAny(raw[1:len(raw)-1], "\"\\") {
+		return token{raw[1 : len(raw)-1], start + 1, end}
+	}
+	var b strings.Builder
+	quoted := false
+	for k := 0; k < len(raw); k++ {
+		switch c := raw[k]; {
+		case c == '"':
+			quoted = !quoted
+		case quoted && c == '\\' && k+1 < len(raw):
+			k++
+			b.WriteByte(raw[k])
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return token{b.String(), start + 1, end}
 }
 
 // quote renders an argument so that tokenize reads it back unchanged, as

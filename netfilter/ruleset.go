@@ -118,6 +118,8 @@ type Chain struct {
 	Pos      Pos
 	// Index is filled by Validate for the simulator (see ChainIndex).
 	Index *ChainIndex
+	// vid is the chain's position in its table during validation.
+	vid int
 }
 
 // BaseChain says where a chain is attached to a hook.

@@ -13,20 +13,22 @@ const MaxJumpDepth = 16
 // simulator uses. Problems the kernel would refuse are returned as a
 // *ValidationError; doubts are appended to rs.Warnings.
 func Validate(rs *Ruleset) error {
+	graphs := make([]*graph, len(rs.Tables))
 	var probs []Problem
-	for _, t := range rs.Tables {
-		probs = append(probs, resolveTargets(t)...)
+	for i, t := range rs.Tables {
+		graphs[i] = newGraph(t)
+		probs = append(probs, graphs[i].resolve()...)
 	}
 	if len(probs) > 0 {
 		return &ValidationError{Problems: probs}
 	}
-	for _, t := range rs.Tables {
-		p, w := checkGraph(t)
+	for _, g := range graphs {
+		p, w := g.checkDepth()
 		probs = append(probs, p...)
 		rs.Warnings = append(rs.Warnings, w...)
 	}
-	for _, t := range rs.Tables {
-		probs = append(probs, checkHooks(t)...)
+	for _, g := range graphs {
+		probs = append(probs, g.checkHooks()...)
 	}
 	if len(probs) > 0 {
 		return &ValidationError{Problems: probs}
@@ -42,60 +44,103 @@ func Validate(rs *Ruleset) error {
 	return nil
 }
 
-// verdictsOf returns the verdicts a rule can reach: its verdict
-// expressions and the verdicts in the maps it looks up.
-func verdictsOf(t *Table, r *Rule) []*Verdict {
-	var out []*Verdict
-	for _, e := range r.Exprs {
-		out = append(out, exprVerdicts(t, e)...)
-	}
-	return out
+// edge is a jump or goto from a rule.
+type edge struct {
+	rule *Rule
+	v    *Verdict
 }
 
-func exprVerdicts(t *Table, e Expr) []*Verdict {
+// graph is a table's chains with their outgoing jump/goto edges, gathered
+// in one pass over the rules.
+type graph struct {
+	t *Table
+	// edges and restricted are indexed by Chain.vid.
+	edges [][]edge
+	// restricted lists the rules holding expressions the kernel allows
+	// only on some hooks or tables.
+	restricted [][]*Rule
+	anyRestr   bool
+}
+
+func newGraph(t *Table) *graph {
+	g := &graph{t: t, edges: make([][]edge, len(t.Chains)), restricted: make([][]*Rule, len(t.Chains))}
+	for i, c := range t.Chains {
+		c.vid = i
+	}
+	for _, c := range t.Chains {
+		for _, r := range c.Rules {
+			g.scan(c, r)
+		}
+	}
+	return g
+}
+
+func (g *graph) scan(c *Chain, r *Rule) {
+	marked := false
+	for _, e := range r.Exprs {
+		if !marked && restricted(e) {
+			g.restricted[c.vid] = append(g.restricted[c.vid], r)
+			marked, g.anyRestr = true, true
+		}
+		if x, ok := e.(*VerdictExpr); ok {
+			if x.V.Kind == VerdictJump || x.V.Kind == VerdictGoto {
+				g.edges[c.vid] = append(g.edges[c.vid], edge{r, &x.V})
+			}
+			continue
+		}
+		eachVerdict(g.t, e, func(v *Verdict) {
+			if v.Kind == VerdictJump || v.Kind == VerdictGoto {
+				g.edges[c.vid] = append(g.edges[c.vid], edge{r, v})
+			}
+		})
+	}
+}
+
+// eachVerdict calls fn for every verdict expression e can produce: a
+// verdict, or the verdicts of the map it looks up.
+func eachVerdict(t *Table, e Expr, fn func(*Verdict)) {
 	switch x := e.(type) {
 	case *VerdictExpr:
-		return []*Verdict{&x.V}
+		fn(&x.V)
+	case *FieldMatch, *CommentMatch, *AddrTypeMatch, *NATStmt, *MarkStmt, *NopStmt, *StatisticMatch, *StatefulMatch, Const:
 	case *VMapExpr:
 		s := x.Anon
 		if s == nil {
 			s = t.Sets[x.Map]
 		}
-		return setVerdicts(s)
+		eachSetVerdict(s, fn)
 	case interface{ Verdicts() []*Verdict }:
-		return x.Verdicts()
-	}
-	return nil
-}
-
-func setVerdicts(s *Set) []*Verdict {
-	if s == nil {
-		return nil
-	}
-	var out []*Verdict
-	for i := range s.Elements {
-		if d := s.Elements[i].Data; d != nil && d.Verdict != nil {
-			out = append(out, d.Verdict)
+		for _, v := range x.Verdicts() {
+			fn(v)
 		}
 	}
-	return out
 }
 
-func resolveTargets(t *Table) []Problem {
+func eachSetVerdict(s *Set, fn func(*Verdict)) {
+	if s == nil {
+		return
+	}
+	for i := range s.Elements {
+		if d := s.Elements[i].Data; d != nil && d.Verdict != nil {
+			fn(d.Verdict)
+		}
+	}
+}
+
+// resolve points every jump and goto at its chain.
+func (g *graph) resolve() []Problem {
 	var probs []Problem
-	for _, c := range t.Chains {
-		for _, r := range c.Rules {
-			for _, v := range verdictsOf(t, r) {
-				if v.Kind != VerdictJump && v.Kind != VerdictGoto {
-					continue
-				}
-				v.Target = t.Chain(v.Chain)
-				switch {
-				case v.Target == nil:
-					probs = append(probs, problem(t, c, r, fmt.Sprintf("%s to chain %q, which does not exist", v.Kind, v.Chain)))
-				case v.Target.Base != nil:
-					probs = append(probs, problem(t, c, r, fmt.Sprintf("%s to base chain %q is not allowed", v.Kind, v.Chain)))
-				}
+	for _, c := range g.t.Chains {
+		for _, e := range g.edges[c.vid] {
+			v := e.v
+			if v.Target == nil || v.Target.Name != v.Chain || v.Target.Table != g.t {
+				v.Target = g.t.Chain(v.Chain)
+			}
+			switch {
+			case v.Target == nil:
+				probs = append(probs, problem(g.t, c, e.rule, fmt.Sprintf("%s to chain %q, which does not exist", v.Kind, v.Chain)))
+			case v.Target.Base != nil:
+				probs = append(probs, problem(g.t, c, e.rule, fmt.Sprintf("%s to base chain %q is not allowed", v.Kind, v.Chain)))
 			}
 		}
 	}
@@ -112,42 +157,38 @@ func problem(t *Table, c *Chain, r *Rule, msg string) Problem {
 	return p
 }
 
-// checkGraph finds loops and measures nesting depth from every base chain.
-func checkGraph(t *Table) ([]Problem, []Warning) {
+// checkDepth finds loops and measures nesting depth from every base chain.
+func (g *graph) checkDepth() ([]Problem, []Warning) {
 	const (
 		unseen = iota
 		onStack
 		done
 	)
-	state := map[*Chain]int{}
-	depth := map[*Chain]int{}
+	t := g.t
+	state := make([]uint8, len(t.Chains))
+	depth := make([]int, len(t.Chains))
 	var probs []Problem
 	var visit func(c *Chain) int
 	visit = func(c *Chain) int {
-		switch state[c] {
+		switch state[c.vid] {
 		case onStack:
 			return -1
 		case done:
-			return depth[c]
+			return depth[c.vid]
 		}
-		state[c] = onStack
+		state[c.vid] = onStack
 		d := 0
-		for _, r := range c.Rules {
-			for _, v := range verdictsOf(t, r) {
-				if v.Target == nil {
-					continue
-				}
-				sub := visit(v.Target)
-				if sub < 0 {
-					probs = append(probs, problem(t, c, r, fmt.Sprintf("%s to %q closes a loop", v.Kind, v.Chain)))
-					state[c] = done
-					return 0
-				}
-				d = max(d, sub+1)
+		for _, e := range g.edges[c.vid] {
+			sub := visit(e.v.Target)
+			if sub < 0 {
+				probs = append(probs, problem(t, c, e.rule, fmt.Sprintf("%s to %q closes a loop", e.v.Kind, e.v.Chain)))
+				state[c.vid] = done
+				return 0
 			}
+			d = max(d, sub+1)
 		}
-		state[c] = done
-		depth[c] = d
+		state[c.vid] = done
+		depth[c.vid] = d
 		return d
 	}
 	var warns []Warning
@@ -165,7 +206,7 @@ func checkGraph(t *Table) ([]Problem, []Warning) {
 		}
 	}
 	for _, c := range t.Chains {
-		if state[c] == unseen {
+		if state[c.vid] == unseen {
 			visit(c)
 		}
 	}
@@ -174,23 +215,19 @@ func checkGraph(t *Table) ([]Problem, []Warning) {
 
 // reachableHooks returns, for every chain, the hooks from which it can be
 // reached (the kernel's mark_source_chains / nft_chain_validate).
-func reachableHooks(t *Table) map[*Chain]uint8 {
-	hooks := map[*Chain]uint8{}
+func (g *graph) reachableHooks() []uint8 {
+	hooks := make([]uint8, len(g.t.Chains))
 	var walk func(c *Chain, mask uint8)
 	walk = func(c *Chain, mask uint8) {
-		if hooks[c]&mask == mask {
+		if hooks[c.vid]&mask == mask {
 			return
 		}
-		hooks[c] |= mask
-		for _, r := range c.Rules {
-			for _, v := range verdictsOf(t, r) {
-				if v.Target != nil {
-					walk(v.Target, mask)
-				}
-			}
+		hooks[c.vid] |= mask
+		for _, e := range g.edges[c.vid] {
+			walk(e.v.Target, mask)
 		}
 	}
-	for _, c := range t.Chains {
+	for _, c := range g.t.Chains {
 		if c.Base != nil {
 			walk(c, 1<<c.Base.Hook)
 		}
@@ -199,17 +236,24 @@ func reachableHooks(t *Table) map[*Chain]uint8 {
 }
 
 // checkHooks refuses targets used where the kernel does not allow them.
-func checkHooks(t *Table) []Problem {
-	hooks := reachableHooks(t)
+func (g *graph) checkHooks() []Problem {
+	if !g.anyRestr {
+		return nil
+	}
+	t := g.t
+	hooks := g.reachableHooks()
 	var probs []Problem
 	for _, c := range t.Chains {
-		mask := hooks[c]
-		if mask == 0 {
+		mask := hooks[c.vid]
+		if mask == 0 || len(g.restricted[c.vid]) == 0 {
 			continue
 		}
 		natChain := chainIsNAT(t, c)
-		for _, r := range c.Rules {
+		for _, r := range g.restricted[c.vid] {
 			for _, e := range r.Exprs {
+				if !restricted(e) {
+					continue
+				}
 				if msg := allowedHere(t, e, mask, natChain); msg != "" {
 					probs = append(probs, problem(t, c, r, msg))
 				}
@@ -226,6 +270,18 @@ func chainIsNAT(t *Table, c *Chain) bool {
 		return t.Name == "nat"
 	}
 	return c.Base == nil || c.Base.Type == ChainTypeNAT
+}
+
+// restricted reports whether e is an expression the kernel allows only on
+// some hooks or tables.
+func restricted(e Expr) bool {
+	switch x := e.(type) {
+	case *NATStmt, *NotrackStmt:
+		return true
+	case *VerdictExpr:
+		return x.V.Kind == VerdictReject
+	}
+	return false
 }
 
 func allowedHere(t *Table, e Expr, mask uint8, natChain bool) string {

@@ -20,15 +20,15 @@ const (
 // an address, prefix or address range, or a string (an interface name,
 // possibly a wildcard). Ranges are inclusive.
 type Value struct {
-	Kind   ValueKind
 	Lo, Hi uint64
 	// Addresses: AddrLo..AddrHi inclusive (a prefix is stored as its range;
 	// Bits keeps the prefix length for printing, -1 for a plain range).
 	AddrLo, AddrHi netip.Addr
-	Bits           int
 	// Str is an interface name; Wildcard means it matches every name with
 	// Str as prefix (iptables "eth+", nft "eth*").
 	Str      string
+	Bits     int
+	Kind     ValueKind
 	Wildcard bool
 }
 

@@ -24,7 +24,7 @@ type walker struct {
 	pkt         nf.Packet
 	prob        float64
 	assumptions []string
-	path        []Step
+	path        []pathRef
 	hook        nf.Hook
 	entry       int
 	natIdx      int
@@ -51,7 +51,7 @@ type walker struct {
 func (w *walker) clone() *walker {
 	c := *w
 	c.assumptions = append([]string(nil), w.assumptions...)
-	c.path = append(make([]Step, 0, len(w.path)+4), w.path...)
+	c.path = append(make([]pathRef, 0, len(w.path)+8), w.path...)
 	c.stack = make([]frame, len(w.stack))
 	copy(c.stack, w.stack)
 	return &c
@@ -246,19 +246,40 @@ func (w *walker) assume(a string) {
 	w.assumptions = append(w.assumptions, a)
 }
 
+// pathRef is a compact path entry: a rule that matched (with the verdict
+// it produced) or a chain whose policy applied. Steps are built from them
+// only for finished outcomes, so forks copy little.
+type pathRef struct {
+	rule    *nf.Rule
+	chain   *nf.Chain
+	verdict nf.VerdictKind
+	vchain  string
+	hook    nf.Hook
+}
+
 // record adds a matched rule to the path.
 func (w *walker) record(r *nf.Rule, v nf.Verdict) {
-	t := r.Chain.Table
+	w.path = append(w.path, pathRef{rule: r, verdict: v.Kind, vchain: v.Chain, hook: w.hook})
+}
+
+// step turns a path entry into its reported form.
+func (p pathRef) step() Step {
+	if p.rule == nil {
+		c, t := p.chain, p.chain.Table
+		return Step{Family: string(t.Family), Table: t.Name, Chain: c.Name, Policy: true, Target: c.Base.Policy.String(),
+			Line: c.Pos.Line, File: c.Pos.File, Hook: p.hook.String(), Backend: string(t.Backend)}
+	}
+	r, t := p.rule, p.rule.Chain.Table
 	target := r.Target
-	if target == "" && v.Kind != nf.VerdictNone {
-		target = v.String()
-		if v.Kind == nf.VerdictJump || v.Kind == nf.VerdictGoto {
-			target = v.Chain
+	if target == "" && p.verdict != nf.VerdictNone {
+		target = p.verdict.String()
+		if p.verdict == nf.VerdictJump || p.verdict == nf.VerdictGoto {
+			target = p.vchain
 		}
 	}
-	w.path = append(w.path, Step{Family: string(t.Family), Table: t.Name, Chain: r.Chain.Name, Rule: r.Index,
-		Target: target, Line: r.Pos.Line, File: r.Pos.File, Hook: w.hook.String(), Backend: string(t.Backend),
-		Handle: r.Handle, Text: r.Text})
+	return Step{Family: string(t.Family), Table: t.Name, Chain: r.Chain.Name, Rule: r.Index,
+		Target: target, Line: r.Pos.Line, File: r.Pos.File, Hook: p.hook.String(), Backend: string(t.Backend),
+		Handle: r.Handle, Text: r.Text}
 }
 
 // apply carries out a rule's verdict.
@@ -289,11 +310,8 @@ func (w *walker) chainEnd() {
 	}
 	c := w.base
 	w.stack = w.stack[:0]
-	pol := nf.Verdict{Kind: c.Base.Policy}
-	t := c.Table
-	w.path = append(w.path, Step{Family: string(t.Family), Table: t.Name, Chain: c.Name, Policy: true,
-		Target: pol.Kind.String(), Line: c.Pos.Line, File: c.Pos.File, Hook: w.hook.String(), Backend: string(t.Backend)})
-	w.baseVerdict(pol)
+	w.path = append(w.path, pathRef{chain: c, hook: w.hook})
+	w.baseVerdict(nf.Verdict{Kind: c.Base.Policy})
 }
 
 // baseVerdict handles the verdict a base chain ended with: accept moves to
@@ -426,15 +444,15 @@ func (w *walker) finish(v nf.Verdict, delivered string) {
 	p := &w.pkt
 	o := &Outcome{Probability: w.prob, Verdict: v.Kind.String(), Delivered: delivered,
 		Final:    Endpoint{Dst: p.Dst.String(), DPort: p.DPort, Src: p.Src.String(), SPort: p.SPort},
-		OutIface: p.OutIface, Path: w.path, Assumptions: w.assumptions, Packet: *p}
+		OutIface: p.OutIface, Path: make([]Step, len(w.path)), Assumptions: w.assumptions, Packet: *p}
+	for i, ref := range w.path {
+		o.Path[i] = ref.step()
+	}
 	if v.Kind == nf.VerdictReject {
 		o.RejectWith = v.RejectWith
 	}
 	if v.Kind == nf.VerdictQueue {
 		o.Assumptions = append(o.Assumptions, fmt.Sprintf("queued to userspace (queue %d): its fate depends on the program reading it", v.QueueNum))
-	}
-	if o.Path == nil {
-		o.Path = []Step{}
 	}
 	if o.Assumptions == nil {
 		o.Assumptions = []string{}
