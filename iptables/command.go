@@ -2,7 +2,6 @@ package iptables
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -27,6 +26,9 @@ func (p *saveParser) command(s string, col int, line string) error {
 		rest := strings.TrimLeft(s[end+1:], " \t")
 		col += len(s) - len(rest)
 		s = rest
+	}
+	if queued, err := p.deferRule(s, line, col, ctr); queued {
+		return err
 	}
 	toks, err := tokenizeInto(p.toks[:0], s)
 	p.toks = toks
@@ -204,33 +206,12 @@ func (p *saveParser) addRule(toks []token, ctr nf.Counters, line string) error {
 			pos = 1
 		}
 	}
-	rp := &ruleParser{fam: p.fam, toks: args, line: line, cache: p.cache(), slab: &p.slab, userChain: func(n string) bool { return p.table.Chain(n) != nil }}
-	if err := rp.parse(); err != nil {
-		var ce *colError
-		if errors.As(err, &ce) {
-			return p.errorf(ce.col, line, "%v", ce.err)
-		}
-		return p.errorf(toks[0].col, line, "%v", err)
+	env := ruleEnv{fam: p.fam, file: p.o.File, lineNo: p.line, cache: p.cache(), slab: &p.slab}
+	rules, err := env.build(toks[0], chainName, args, ctr, line)
+	if err != nil {
+		return err
 	}
-	if rp.counters.Known {
-		ctr = rp.counters
-	}
-	orig := ""
-	if len(args) > 0 {
-		orig = line[args[0].col-1:]
-	}
-	texts := rp.texts(orig)
-	whole := ""
-	if op := toks[0].s; op == "-A" && len(texts) == 1 {
-		// The line itself is the canonical text: no copy.
-		whole = line[toks[0].col-1:]
-	}
-	for i, exprs := range rp.rules() {
-		text := whole
-		if text == "" {
-			text = strings.TrimSpace("-A " + chainName + " " + texts[i])
-		}
-		r := &nf.Rule{Exprs: exprs, Text: text, Pos: nf.Pos{File: p.o.File, Line: p.line}, Counters: ctr, Comment: rp.comment, Target: targetLabel(rp)}
+	for _, r := range rules {
 		if pos > 0 {
 			c.InsertRule(pos, r)
 			pos++
@@ -241,12 +222,55 @@ func (p *saveParser) addRule(toks []token, ctr nf.Counters, line string) error {
 	return nil
 }
 
+// ruleEnv is what building a rule needs besides its text; parallel
+// workers each have their own cache and slab.
+type ruleEnv struct {
+	fam    nf.IPFamily
+	file   string
+	lineNo int
+	cache  *exprCache
+	slab   *exprSlab
+}
+
+// build parses a rule's arguments into rules (several when -s or -d list
+// addresses).
+func (e ruleEnv) build(op token, chainName string, args []token, ctr nf.Counters, line string) ([]*nf.Rule, error) {
+	rp := &ruleParser{fam: e.fam, toks: args, line: line, cache: e.cache, slab: e.slab}
+	if err := rp.parse(); err != nil {
+		var ce *colError
+		if errors.As(err, &ce) {
+			return nil, nf.Errorf(e.file, e.lineNo, ce.col, line, "%v", ce.err)
+		}
+		return nil, nf.Errorf(e.file, e.lineNo, op.col, line, "%v", err)
+	}
+	if rp.counters.Known {
+		ctr = rp.counters
+	}
+	orig := ""
+	if len(args) > 0 {
+		orig = line[args[0].col-1:]
+	}
+	texts := rp.texts(orig)
+	whole := ""
+	if op.s == "-A" && len(texts) == 1 {
+		// The line itself is the canonical text: no copy.
+		whole = line[op.col-1:]
+	}
+	bodies := rp.rules()
+	out := make([]*nf.Rule, len(bodies))
+	for i, exprs := range bodies {
+		text := whole
+		if text == "" {
+			text = strings.TrimSpace("-A " + chainName + " " + texts[i])
+		}
+		out[i] = &nf.Rule{Exprs: exprs, Text: text, Pos: nf.Pos{File: e.file, Line: e.lineNo}, Counters: ctr, Comment: rp.comment, Target: targetLabel(rp)}
+	}
+	return out, nil
+}
+
 func targetLabel(rp *ruleParser) string {
 	if rp.target == nil {
 		return ""
 	}
 	return rp.targetName
 }
-
-// ParseList reads `iptables -L -n -v` output. (Implemented in list.go.)
-var _ = fmt.Sprintf

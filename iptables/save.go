@@ -23,6 +23,9 @@ type Options struct {
 	// Table names the table of `iptables -S` output that has no -P lines
 	// to tell it ("" infers it, defaulting to filter).
 	Table string
+	// Sequential parses a large dump in one goroutine (by default its
+	// rule lines are parsed by one worker per CPU).
+	Sequential bool
 }
 
 // ErrNotIptables says the input is not in a format this package reads.
@@ -101,6 +104,9 @@ type saveParser struct {
 	// toks is the token buffer reused from line to line.
 	toks []token
 	slab exprSlab
+	// parallel: "-A" lines are queued as jobs and parsed by workers.
+	parallel bool
+	jobs     []ruleJob
 }
 
 // exprCache shares the expressions of identical option text between rules
@@ -129,16 +135,20 @@ func parseSave(data []byte, o Options) (*nf.Ruleset, error) {
 		p.backend = nf.BackendUnknown
 	}
 	text := string(data)
+	p.parallel = !o.Sequential && parallelSafe(text)
 	for len(text) > 0 {
 		var line string
 		line, text, _ = strings.Cut(text, "\n")
 		p.line++
 		if err := p.parseLine(line); err != nil {
-			return nil, err
+			return nil, p.firstError(err, p.line)
 		}
 	}
 	if p.table != nil && !p.rulesMode {
-		return nil, nf.Errorf(p.o.File, p.line, 0, "", "table %s started at line %d has no COMMIT (truncated dump?)", p.table.Name, p.tableAt)
+		return nil, p.firstError(nf.Errorf(p.o.File, p.line, 0, "", "table %s started at line %d has no COMMIT (truncated dump?)", p.table.Name, p.tableAt), p.line+1)
+	}
+	if err := p.runJobs(0); err != nil {
+		return nil, err
 	}
 	return p.rs, nil
 }
@@ -356,4 +366,16 @@ func detectFamily(data []byte) nf.IPFamily {
 		}
 	}
 	return nf.IPv4
+}
+
+// firstError returns the error a sequential parse would report: a queued
+// rule's error on an earlier line wins over err.
+func (p *saveParser) firstError(err error, line int) error {
+	if len(p.jobs) == 0 {
+		return err
+	}
+	if jerr := p.runJobs(line); jerr != nil {
+		return jerr
+	}
+	return err
 }

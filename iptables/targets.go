@@ -57,7 +57,7 @@ func buildTarget(name string, opts []opt, fam nf.IPFamily, isGoto bool, userChai
 	}
 	// Anything else without options is a jump to a user chain (Validate
 	// reports a missing one); with options it is a target we do not know.
-	if userChain(name) || len(opts) == 0 {
+	if len(opts) == 0 || (userChain != nil && userChain(name)) {
 		return &nf.VerdictExpr{V: nf.Verdict{Kind: nf.VerdictJump, Chain: name}}, nil
 	}
 	return &nf.UnknownTarget{Name: name, Text: text}, nil

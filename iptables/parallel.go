@@ -1,0 +1,118 @@
+package iptables
+
+import (
+	"runtime"
+	"strings"
+	"sync"
+
+	nf "github.com/exposure-audit/exposure/netfilter"
+)
+
+// minParallel is the dump size from which rule lines are parsed by several
+// workers.
+const minParallel = 1 << 20
+
+// ruleJob is an "-A CHAIN ..." line of an iptables-save dump whose parsing
+// is deferred to a worker. The dump's structure (tables, chains, COMMIT)
+// is read first, in order; rules only append to their chain, so parsing
+// them in parallel and attaching the results in line order gives the same
+// ruleset as a sequential parse.
+type ruleJob struct {
+	line   string
+	at     int
+	lineNo int
+	ctr    nf.Counters
+	chain  *nf.Chain
+	fam    nf.IPFamily
+	rules  []*nf.Rule
+	err    error
+}
+
+// parallelSafe reports whether every command line of the dump is an
+// append ("-A"), so deferring rules cannot reorder anything.
+func parallelSafe(text string) bool {
+	if len(text) < minParallel {
+		return false
+	}
+	for _, op := range []string{"\n-I", "\n-D", "\n-R", "\n-F", "\n-X", "\n-Z", "\n-P", "\n-N", "] -I"} {
+		if strings.Contains(text, op) {
+			return false
+		}
+	}
+	return true
+}
+
+// deferRule queues an "-A" line (s starts at "-A ") when the parser runs
+// in parallel mode; it reports whether it did.
+func (p *saveParser) deferRule(s string, line string, col int, ctr nf.Counters) (bool, error) {
+	if !p.parallel || p.table == nil || !strings.HasPrefix(s, "-A ") {
+		return false, nil
+	}
+	name, _, _ := strings.Cut(s[3:], " ")
+	c := p.table.Chain(name)
+	if c == nil {
+		return true, p.errorf(col+3, line, "chain %q not declared in table %s", name, p.table.Name)
+	}
+	p.jobs = append(p.jobs, ruleJob{line: line, at: col - 1, lineNo: p.line, ctr: ctr, chain: c, fam: p.fam})
+	return true, nil
+}
+
+// runJobs parses the queued rules with one worker per CPU and attaches
+// them in order. It returns the error of the earliest bad line before
+// limit (0: no limit), so errors are the ones a sequential parse reports.
+func (p *saveParser) runJobs(limit int) error {
+	n := min(runtime.GOMAXPROCS(0), 8)
+	var wg sync.WaitGroup
+	chunk := (len(p.jobs) + n - 1) / n
+	for w := 0; w < n; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, len(p.jobs))
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func(jobs []ruleJob) {
+			defer wg.Done()
+			p.work(jobs)
+		}(p.jobs[lo:hi])
+	}
+	wg.Wait()
+	for i := range p.jobs {
+		j := &p.jobs[i]
+		if limit > 0 && j.lineNo >= limit {
+			break
+		}
+		if j.err != nil {
+			return j.err
+		}
+		for _, r := range j.rules {
+			j.chain.AddRule(r)
+		}
+	}
+	return nil
+}
+
+// work parses a run of jobs with its own expression cache and slab.
+func (p *saveParser) work(jobs []ruleJob) {
+	cache := &exprCache{mods: map[string][]nf.Expr{}, protos: map[string]nf.Expr{}}
+	var slab exprSlab
+	var table *nf.Table
+	var toks []token
+	for i := range jobs {
+		j := &jobs[i]
+		if t := j.chain.Table; t != table {
+			table, cache.targets = t, map[string]nf.Expr{}
+		}
+		s := j.line[j.at:]
+		var err error
+		if toks, err = tokenizeInto(toks[:0], s); err != nil {
+			j.err = nf.Errorf(p.o.File, j.lineNo, len(j.line), j.line, "%v", err)
+			continue
+		}
+		for k := range toks {
+			toks[k].col += j.at
+			toks[k].end += j.at
+		}
+		env := ruleEnv{fam: j.fam, file: p.o.File, lineNo: j.lineNo, cache: cache, slab: &slab}
+		j.rules, j.err = env.build(toks[0], j.chain.Name, toks[2:], j.ctr, j.line)
+	}
+}
