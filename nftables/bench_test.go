@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"os"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/exposure-audit/exposure/internal/gen/kubeproxy"
 	nf "github.com/exposure-audit/exposure/netfilter"
@@ -145,4 +149,35 @@ func lastClusterIP(rs *nf.Ruleset) string {
 		}
 	}
 	return netip.IPv4Unspecified().String()
+}
+
+// TestParseCPU reports the CPU time and peak memory of parsing one file
+// (EXPOSURE_PERF_FILE; .json or nft text), for docs/perf-nftables.md.
+func TestParseCPU(t *testing.T) {
+	name := os.Getenv("EXPOSURE_PERF_FILE")
+	if name == "" {
+		t.Skip("set EXPOSURE_PERF_FILE to measure a parse")
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parse := ParseText
+	if strings.HasSuffix(name, ".json") {
+		parse = ParseJSON
+	}
+	var before, after syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	start := time.Now()
+	rs, err := parse(data, name)
+	wall := time.Since(start)
+	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu := func(r syscall.Rusage) time.Duration {
+		return time.Duration(r.Utime.Nano() + r.Stime.Nano())
+	}
+	t.Logf("%s: %d bytes, %d tables: wall %v, user+sys %v, user %v, max RSS %d MB", name, len(data), len(rs.Tables),
+		wall, cpu(after)-cpu(before), time.Duration(after.Utime.Nano()-before.Utime.Nano()), after.Maxrss/1024)
 }

@@ -33,6 +33,11 @@ func (b *builder) match(t *nf.Table, m map[string]any, text func() string) ([]nf
 			return b.numgenMatch(op, v, right, text())
 		case "concat":
 			return b.concatMatch(t, op, list(v), right, text())
+		case "ct":
+			if cm, _ := obj(v); field(cm, "key") == "direction" {
+				s, _ := str(right)
+				return []nf.Expr{&ctDirection{reply: s == "reply", neg: op == "!=", text: text()}}, nil
+			}
 		}
 	}
 	sp, err := b.spec(t.Family, left)

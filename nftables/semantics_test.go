@@ -101,6 +101,8 @@ table ip b { chain c { type filter hook input priority 0; drop; } }`, remote("19
 	chain c { type filter hook input priority 0; ip daddr . tcp dport @s drop; } }`, remote("198.51.100.7", "192.0.2.1", nf.ProtoTCP, 80), "DROP"},
 		{"vmap", `table ip a { chain c { type filter hook input priority 0; meta l4proto . th dport vmap { tcp . 80 : drop }; } }`,
 			remote("198.51.100.7", "192.0.2.1", nf.ProtoTCP, 80), "DROP"},
+		{"ct direction", `table ip a { chain c { type filter hook input priority 0; ct direction reply accept; ct direction original drop; } }`,
+			remote("198.51.100.7", "192.0.2.1", nf.ProtoTCP, 80), "DROP"},
 		{"dnat then forward", `table ip a { chain c { type nat hook prerouting priority dstnat; tcp dport 80 dnat to 10.0.0.5:8080; } }
 table ip b { chain f { type filter hook forward priority 0; ip daddr 10.0.0.5 tcp dport 8080 drop; } }`, remote("198.51.100.7", "192.0.2.1", nf.ProtoTCP, 80), "DROP"},
 	}
