@@ -3,6 +3,7 @@ package diff
 import (
 	"cmp"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -60,13 +61,24 @@ func ExposureDiff(before, after *exposure.Report, changes []Change) []ExposureCh
 		}
 	}
 	slices.SortFunc(keys, func(x, y unitKey) int {
-		return cmp.Or(cmp.Compare(x.iface, y.iface), cmp.Compare(x.proto, y.proto), cmp.Compare(x.addr, y.addr))
+		return cmp.Or(cmp.Compare(x.iface, y.iface), cmp.Compare(x.proto, y.proto), compareAddr(x.addr, y.addr))
 	})
 	out := []ExposureChange{}
 	for _, k := range keys {
 		out = append(out, unitDiff(k, bs[k], as[k], changes)...)
 	}
 	return out
+}
+
+// compareAddr orders addresses numerically (IPv4 first), falling back to
+// text for anything else.
+func compareAddr(x, y string) int {
+	ax, errx := netip.ParseAddr(x)
+	ay, erry := netip.ParseAddr(y)
+	if errx != nil || erry != nil {
+		return cmp.Compare(x, y)
+	}
+	return ax.Compare(ay)
 }
 
 func byUnit(r *exposure.Report) map[unitKey][]exposure.Exposure {
@@ -188,14 +200,11 @@ func allTargets(es []exposure.Exposure) []string {
 func exposureChange(k unitKey, lo, hi int, b, a []exposure.Exposure, changes []Change) ExposureChange {
 	c := ExposureChange{Proto: k.proto, Addr: k.addr, Iface: k.iface, PortFrom: lo, PortTo: hi,
 		Before: state(b), After: state(a), Sources: []string{}, To: allTargets(a), ToBefore: allTargets(b), Why: []string{}}
+	var srcs []string
 	for _, e := range a {
-		for _, s := range e.Sources {
-			if !slices.Contains(c.Sources, s) {
-				c.Sources = append(c.Sources, s)
-			}
-		}
+		srcs = append(srcs, e.Sources...)
 	}
-	slices.Sort(c.Sources)
+	c.Sources = mergePrefixes(srcs)
 	c.Why, c.Writer = why(b, a, changes)
 	return c
 }

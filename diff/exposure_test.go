@@ -94,3 +94,25 @@ func TestExposureDiff(t *testing.T) {
 		t.Errorf("exposure changes (-want +got):\n%s", d)
 	}
 }
+
+func TestMergePrefixes(t *testing.T) {
+	tests := []struct {
+		name string
+		in   []string
+		want []string
+	}{
+		{"halves make the whole", []string{"128.0.0.0/1", "0.0.0.0/1"}, []string{"0.0.0.0/0"}},
+		{"contained", []string{"10.0.0.0/8", "10.1.0.0/16"}, []string{"10.0.0.0/8"}},
+		{"gap stays", []string{"10.0.0.0/32", "10.0.0.2/32"}, []string{"10.0.0.0/32", "10.0.0.2/32"}},
+		{"run of hosts", []string{"10.0.0.1/32", "10.0.0.2/32", "10.0.0.3/32", "10.0.0.0/32"}, []string{"10.0.0.0/30"}},
+		{"families apart", []string{"::/0", "0.0.0.0/0"}, []string{"0.0.0.0/0", "::/0"}},
+		{"not a prefix", []string{"any"}, []string{"any"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if d := cmp.Diff(tc.want, mergePrefixes(tc.in)); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
