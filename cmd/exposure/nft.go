@@ -1,6 +1,9 @@
 package main
 
-import "github.com/exposure-audit/exposure/collect"
+import (
+	"github.com/exposure-audit/exposure/collect"
+	"github.com/exposure-audit/exposure/nftables"
+)
 
-// nftParser returns the nftables front-end (nil until it is built in).
-func nftParser() collect.NftParser { return nil }
+// nftParser returns the nftables front-end.
+func nftParser() collect.NftParser { return nftables.Parser{} }
