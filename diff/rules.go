@@ -208,16 +208,7 @@ func pairGap(gap []step) []step {
 	}
 	drop := map[int]bool{}
 	for _, di := range dels {
-		best, bestSim := -1, threshold
-		for _, ii := range ins {
-			if gap[ii].kind != RuleInserted {
-				continue
-			}
-			if s := similarity(gap[di].a, gap[ii].b); s > bestSim {
-				best, bestSim = ii, s
-			}
-		}
-		if best >= 0 {
+		if best := bestMatch(gap, gap[di].a, ins, threshold); best >= 0 {
 			gap[best] = step{kind: RuleChanged, a: gap[di].a, b: gap[best].b}
 			drop[di] = true
 		}
@@ -229,6 +220,21 @@ func pairGap(gap []step) []step {
 		}
 	}
 	return out
+}
+
+// bestMatch returns the index of the still unpaired insertion most similar
+// to deleted rule a, above threshold, or -1.
+func bestMatch(gap []step, a *nf.Rule, ins []int, threshold float64) int {
+	best, bestSim := -1, threshold
+	for _, ii := range ins {
+		if gap[ii].kind != RuleInserted {
+			continue
+		}
+		if s := similarity(a, gap[ii].b); s > bestSim {
+			best, bestSim = ii, s
+		}
+	}
+	return best
 }
 
 // similarity is the Dice coefficient of two rules' expression multisets:
