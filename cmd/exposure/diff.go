@@ -44,10 +44,15 @@ ovn-kubernetes, cni, netavark, firewalld, calico, cri-o, or admin.
 BEFORE and AFTER are files in any format --rules reads (iptables-save of either flavour,
 iptables -S, iptables -L -n -v, nft list ruleset, nft -j list ruleset), or - for standard
 input; the two may differ in format. Add more files to either side with --before/--after
-(for example the ip6tables and legacy dumps of the same moment).`,
+(for example the nat table's -S, or the ip6tables and legacy dumps of the same moment).
+
+With the node's addresses (--local-addrs, --iface), both rulesets also go through the
+exposure map, and exposure_changes lists the ports that became open, closed, filtered or
+forwarded, with the changed rules on the packet's path.`,
 		Example: `  iptables -S > before; docker run -d -p 8080:80 nginx; iptables -S > after
   exposure diff before after
-  exposure diff before.v4 after.v4 --before before.v6 --after after.v6 -o json --exit-code`,
+  exposure diff before.v4 after.v4 --before before.v6 --after after.v6 -o json --exit-code
+  exposure diff before after --iface eth0=198.51.100.1/24 --iface docker0=172.17.0.1/16 --in-iface eth0`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 2 {
 				return usageError(fmt.Errorf("diff: want BEFORE and AFTER, got %d argument(s)", len(args)))
