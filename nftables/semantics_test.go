@@ -11,15 +11,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/exposure-audit/exposure/collect"
 	nf "github.com/exposure-audit/exposure/netfilter"
 	"github.com/exposure-audit/exposure/trace"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
-
-// Parser is the nftables front-end collect.Loader dispatches to.
-var _ collect.NftParser = Parser{}
 
 func TestParsePriority(t *testing.T) {
 	cases := []struct {
