@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/exposure-audit/exposure/exposure"
@@ -205,25 +206,33 @@ func exposureChange(k unitKey, lo, hi int, b, a []exposure.Exposure, changes []C
 		srcs = append(srcs, e.Sources...)
 	}
 	c.Sources = mergePrefixes(srcs)
-	c.Why, c.Writer = why(b, a, changes)
+	c.Why, c.Writer = why(b, a, changes, lo, hi)
 	return c
 }
 
 // why cites the changed rules on the paths, after first, and the writer of
 // the first; without one, the last step of the new path and the owner the
 // exposure map gives.
-func why(b, a []exposure.Exposure, changes []Change) ([]string, Writer) {
+func why(b, a []exposure.Exposure, changes []Change, lo, hi int) ([]string, Writer) {
 	var out []string
 	var w Writer
+	cite := func(text string, ch Change) {
+		if !slices.Contains(out, text) {
+			out = append(out, text)
+			w = cmp.Or(w, ch.Writer)
+		}
+	}
 	for _, side := range [][]exposure.Exposure{a, b} {
 		for _, e := range side {
 			for _, s := range e.Path {
 				if !decides(s) {
 					continue
 				}
-				if ch, ok := changedStep(s, changes); ok && !slices.Contains(out, stepText(s, ch.Kind)) {
-					out = append(out, stepText(s, ch.Kind))
-					w = cmp.Or(w, ch.Writer)
+				if ch, ok := changedStep(s, changes); ok {
+					cite(stepText(s, ch.Kind), ch)
+				}
+				for _, ch := range changedElements(s, changes, lo, hi) {
+					cite(fmt.Sprintf("%s: %s @%s: %s", ch.Kind, ch.Table, ch.Set, ch.TextBefore+ch.TextAfter), ch)
 				}
 			}
 		}
@@ -240,6 +249,33 @@ func why(b, a []exposure.Exposure, changes []Change) ([]string, Writer) {
 		}
 	}
 	return out, cmp.Or(w, WriterAdmin)
+}
+
+// changedElements returns the element changes of the sets a path step
+// looks up (kube-proxy's nftables maps: "tcp . 30080 : goto external-…")
+// whose key names a port in lo..hi.
+func changedElements(s trace.Step, changes []Change, lo, hi int) []Change {
+	var out []Change
+	for _, c := range changes {
+		if c.Set == "" || c.Table != s.Table || !strings.Contains(s.Text, "@"+c.Set) {
+			continue
+		}
+		if (c.Kind == ElementAdded || c.Kind == ElementRemoved) && namesPort(c.TextBefore+c.TextAfter, lo, hi) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// namesPort reports whether an element's key holds a number in lo..hi.
+func namesPort(text string, lo, hi int) bool {
+	key, _, _ := strings.Cut(text, " : ")
+	for _, f := range strings.Split(key, " . ") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n >= lo && n <= hi {
+			return true
+		}
+	}
+	return false
 }
 
 // decides reports whether a step can decide an inbound packet's fate:

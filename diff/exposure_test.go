@@ -42,6 +42,10 @@ var exposurePairs = []struct {
 		[]string{"eth0=198.51.100.1/24"}},
 	{"exposure-kube-proxy-delete-svc", "kube-proxy/iptables-mode/01-synced.iptables-nft-save.txt", "kube-proxy/iptables-mode/04-after-delete-svc-nodeport.iptables-nft-save.txt",
 		[]string{"eth0=192.0.2.2/24"}},
+	{"exposure-kube-proxy-nft-delete-svc", "kube-proxy/nftables-mode/01-synced.nft-list-ruleset.txt", "kube-proxy/nftables-mode/04-after-delete-svc-nodeport.nft-list-ruleset.txt",
+		[]string{"eth0=192.0.2.2/24"}},
+	{"exposure-kube-proxy-nft-recreate-svc", "kube-proxy/nftables-mode/06-after-restart.nft-list-ruleset.txt", "kube-proxy/nftables-mode/07-after-recreate-svc-nodeport.nft-list-ruleset.txt",
+		[]string{"eth0=192.0.2.2/24"}},
 	{"exposure-cni-portmap-add", "cni-portmap/02-after-bridge-add.iptables-nft-save.txt", "cni-portmap/03-after-portmap-add.iptables-nft-save.txt",
 		[]string{"eth0=198.51.100.1/24", "cni0=10.88.0.1/16"}},
 }
