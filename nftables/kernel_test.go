@@ -248,6 +248,7 @@ func TestKernelRandom(t *testing.T) {
 			t.Fatalf("%s: %v\n%s", d.name, err, text)
 		}
 		compareWithKernel(t, d.name, text, readKernel(t, lab))
+		guardReplies(t, lab)
 		for i, p := range g.probes(30) {
 			d.probe(i, p)
 		}
@@ -272,5 +273,26 @@ func compareWithKernel(t *testing.T, name, text string, kernel *nf.Ruleset) {
 	}
 	if diff := cmp.Diff(summary(kernel, false), summary(mine, false)); diff != "" {
 		t.Errorf("%s: ParseText and the kernel's JSON differ (-kernel +text):\n%s", name, diff)
+	}
+}
+
+// replyGuard drops, first thing on OUTPUT, what the node sends to the
+// probe sources. IPv4 cannot route there at all, but an IPv6 unreachable
+// route still gives the node's reply (echo reply, RST) a route whose
+// output discards it, after the OUTPUT hook (ip6_pkt_discard_out): without
+// the guard the node's answer to a probe would move OUTPUT counters.
+var replyGuard = fmt.Sprintf(`table inet zreplyguard {
+	chain out {
+		type filter hook output priority -1000; policy accept;
+		ip daddr %s drop
+		ip6 daddr %s drop
+	}
+}
+`, netns.ProbeSources4, netns.ProbeSources6)
+
+func guardReplies(t *testing.T, lab *netns.Lab) {
+	t.Helper()
+	if err := lab.LoadNft(replyGuard); err != nil {
+		t.Fatal(err)
 	}
 }

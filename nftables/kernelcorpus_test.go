@@ -200,6 +200,7 @@ func TestKernelCorpus(t *testing.T) {
 		if err := lab.LoadNft(observer); err != nil {
 			t.Fatal(err)
 		}
+		guardReplies(t, lab)
 		for i, p := range c.probes {
 			d.probe(i, p)
 		}
@@ -264,7 +265,7 @@ func TestKernelMixedLegacy(t *testing.T) {
 		t.Fatal(err)
 	}
 	loadBatch(t, lab, withCounters(t, readTestdata(t, "corpus/firewalld_nftables-backend_07-after-runtime-extras.json"), strings.NewReplacer()))
-	for _, s := range []string{tieTable, observer} {
+	for _, s := range []string{tieTable, observer, replyGuard} {
 		if err := lab.LoadNft(s); err != nil {
 			t.Fatal(err)
 		}

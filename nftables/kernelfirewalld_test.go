@@ -144,6 +144,7 @@ func TestKernelFirewalld(t *testing.T) {
 	if err := lab.LoadNft(observer); err != nil {
 		t.Fatal(err)
 	}
+	guardReplies(t, lab)
 	d := &differ{t: t, lab: lab, env: labEnv(lab), name: "firewalld-live"}
 	ps := firewalldProbes()
 	for _, src := range []string{"198.18.3.9", "198.18.0.1"} {
