@@ -1,0 +1,262 @@
+package exposure
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	nf "github.com/exposure-audit/exposure/netfilter"
+	"github.com/exposure-audit/exposure/trace"
+)
+
+// answer is what one probe class observes: one row per state (and per
+// set of conditions when assumptions change the state).
+type answer struct {
+	rows []row
+	key  string
+}
+
+// row is one state of an answer.
+type row struct {
+	state    string
+	to       []target
+	path     []trace.Step
+	conds    []string
+	listener *Listener
+	owner    Owner
+}
+
+// target is a destination after NAT; same marks "the probe's own port"
+// so that classes of several ports share it.
+type target struct {
+	addr string
+	port int
+	same bool
+	prob float64
+}
+
+// probe is one packet of a class.
+type probe struct {
+	proto uint8
+	port  int
+}
+
+// outcomeRow classifies one outcome of the tracer.
+func (a *analyzer) outcomeRow(o trace.Outcome, pr probe) row {
+	r := row{path: o.Path, state: Filtered}
+	switch {
+	case o.Delivered == trace.DeliveredForward:
+		r.state = Forwarded
+		r.to = []target{finalTarget(o, pr)}
+	case o.Delivered == trace.DeliveredLocal:
+		r.state, r.listener = a.localState(o, pr)
+		if o.Packet.CT.DNAT {
+			r.to = []target{finalTarget(o, pr)}
+		}
+	case o.Verdict == nf.VerdictReject.String():
+		r.state = rejectState(o.RejectWith, pr.proto)
+	}
+	if o.Verdict == nf.VerdictQueue.String() || o.Verdict == nf.VerdictStolen.String() {
+		r.conds = append(r.conds, fmt.Sprintf("verdict %s: the packet's fate depends on a program outside netfilter", o.Verdict))
+	}
+	return r
+}
+
+func finalTarget(o trace.Outcome, pr probe) target {
+	t := target{addr: o.Packet.Dst.String(), port: int(o.Packet.DPort), prob: o.Probability}
+	if !nf.HasPorts(pr.proto) {
+		t.port = 0
+	}
+	t.same = nf.HasPorts(pr.proto) && t.port == pr.port
+	return t
+}
+
+// localState: a packet delivered to the host is open when a socket takes
+// it (ICMP echo is answered by the kernel), closed otherwise.
+func (a *analyzer) localState(o trace.Outcome, pr probe) (string, *Listener) {
+	if !nf.HasPorts(pr.proto) {
+		return Open, nil
+	}
+	if l := a.listeners.lookup(nf.ProtoName(pr.proto), o.Packet.Dst, int(o.Packet.DPort)); l != nil {
+		return Open, l
+	}
+	return Closed, nil
+}
+
+// rejectState maps a REJECT reply onto what nmap reports: a TCP RST is
+// "closed"; for UDP an ICMP port unreachable is "closed" too (nmap's UDP
+// scan); every other ICMP error is "filtered".
+func rejectState(with string, proto uint8) string {
+	switch {
+	case proto == nf.ProtoTCP && (with == "tcp-reset" || with == "tcp-rst"):
+		return Closed
+	case proto == nf.ProtoUDP && (with == "" || with == "icmp-port-unreachable" || with == "icmp6-port-unreachable" || with == "port-unreach"):
+		return Closed
+	}
+	return Filtered
+}
+
+// classify turns a trace result into an answer. Outcomes are grouped by
+// the assumptions they rest on; when every group leads to the same states,
+// the assumptions do not matter and the answer is unconditional (its rows
+// merge every outcome); otherwise each group's rows carry its assumptions.
+func (a *analyzer) classify(res trace.Result, pr probe) *answer {
+	var order []string
+	groups := map[string][]trace.Outcome{}
+	for _, o := range res.Outcomes {
+		k := strings.Join(o.Assumptions, "\x00")
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], o)
+	}
+	var all [][]row
+	for _, k := range order {
+		all = append(all, a.groupRows(groups[k], pr))
+	}
+	ans := &answer{}
+	if sameStates(all) {
+		ans.rows = a.groupRows(res.Outcomes, pr)
+	} else {
+		for i, k := range order {
+			for _, r := range all[i] {
+				r.conds = append(splitConds(k), r.conds...)
+				ans.rows = append(ans.rows, r)
+			}
+		}
+	}
+	for i := range ans.rows {
+		ans.rows[i].owner = attribute(ans.rows[i])
+	}
+	ans.key = answerKey(ans.rows)
+	return ans
+}
+
+// sameStates reports whether every group leads to the same states.
+func sameStates(all [][]row) bool {
+	states := func(rs []row) string {
+		var s []string
+		for _, r := range rs {
+			s = append(s, r.state)
+		}
+		slices.Sort(s)
+		return strings.Join(s, ",")
+	}
+	for _, rs := range all[1:] {
+		if states(rs) != states(all[0]) {
+			return false
+		}
+	}
+	return true
+}
+
+func splitConds(k string) []string {
+	if k == "" {
+		return nil
+	}
+	return strings.Split(k, "\x00")
+}
+
+// groupRows merges the outcomes of one assumption group by state; the
+// targets of forwarded outcomes are summed per destination.
+func (a *analyzer) groupRows(os []trace.Outcome, pr probe) []row {
+	total := 0.0
+	for _, o := range os {
+		total += o.Probability
+	}
+	if total == 0 {
+		total = 1
+	}
+	var rows []row
+	probs := map[string]float64{}
+	for _, o := range os {
+		r := a.outcomeRow(o, pr)
+		probs[r.state] += o.Probability / total
+		i := slices.IndexFunc(rows, func(x row) bool { return x.state == r.state })
+		if i < 0 {
+			rows = append(rows, r)
+			i = len(rows) - 1
+		} else {
+			rows[i].to = addTargets(rows[i].to, r.to)
+		}
+	}
+	for i := range rows {
+		for j := range rows[i].to {
+			rows[i].to[j].prob /= total
+		}
+		if p := probs[rows[i].state]; len(rows) > 1 {
+			rows[i].conds = append(rows[i].conds, fmt.Sprintf("with probability %.4g (random choice)", p))
+		}
+	}
+	return rows
+}
+
+func addTargets(dst, src []target) []target {
+	for _, t := range src {
+		i := slices.IndexFunc(dst, func(x target) bool { return x.addr == t.addr && x.port == t.port && x.same == t.same })
+		if i < 0 {
+			dst = append(dst, t)
+			continue
+		}
+		dst[i].prob += t.prob
+	}
+	return dst
+}
+
+// answerKey identifies an answer: two classes with the same key merge.
+func answerKey(rows []row) string {
+	var b strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%s|", r.state)
+		for _, t := range r.to {
+			fmt.Fprintf(&b, "%s:%d:%t:%.6f,", t.addr, t.port, t.same, t.prob)
+		}
+		b.WriteString("|")
+		for _, s := range r.path {
+			fmt.Fprintf(&b, "%s/%s/%s/%s/%d/%t/%s;", s.Family, s.Backend, s.Table, s.Chain, s.Rule, s.Policy, s.Hook)
+		}
+		fmt.Fprintf(&b, "|%q|", r.conds)
+		if r.listener != nil {
+			fmt.Fprintf(&b, "%s:%d:%d", r.listener.Addr, r.listener.Port, r.listener.Inode)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// protoNumber maps the analysed protocol names.
+func protoNumber(name string, v4 bool) (uint8, error) {
+	switch name {
+	case "tcp":
+		return nf.ProtoTCP, nil
+	case "udp":
+		return nf.ProtoUDP, nil
+	case "sctp":
+		return nf.ProtoSCTP, nil
+	case "icmp":
+		if v4 {
+			return nf.ProtoICMP, nil
+		}
+		return nf.ProtoICMPv6, nil
+	}
+	return 0, fmt.Errorf("parse protocol: %q is not tcp, udp, sctp or icmp", name)
+}
+
+// probePacket builds the first packet a scanner sends: a SYN, a UDP or
+// SCTP packet, or an ICMP echo request.
+func probePacket(proto uint8, src, dst netip.Addr, sport uint16, port int, iface string) nf.Packet {
+	p := nf.Packet{Src: src, Dst: dst, Proto: proto, InIface: iface}
+	switch {
+	case nf.HasPorts(proto):
+		p.SPort, p.DPort = sport, uint16(port)
+		if proto == nf.ProtoTCP {
+			p.TCPFlags = nf.TCPSyn
+		}
+	case proto == nf.ProtoICMP:
+		p.ICMPType = 8
+	case proto == nf.ProtoICMPv6:
+		p.ICMPType = 128
+	}
+	return p
+}

@@ -1,0 +1,178 @@
+package exposure
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/exposure-audit/exposure/trace"
+)
+
+// Owner components.
+const (
+	CompKubeProxy    = "kube-proxy"
+	CompOVNK         = "ovn-kubernetes"
+	CompCNIPortmap   = "cni-portmap"
+	CompCRIO         = "crio"
+	CompDocker       = "docker"
+	CompPodman       = "podman"
+	CompCalico       = "calico"
+	CompFirewalld    = "firewalld"
+	CompHost         = "host"
+	CompUnattributed = "unattributed"
+)
+
+// chainOwners maps chain name prefixes to the component that writes them
+// (kube-proxy pkg/proxy/iptables, ovn-kubernetes node gateway_iptables.go,
+// CNI plugins/meta/portmap, CRI-O hostport manager, moby libnetwork,
+// netavark, Calico felix, firewalld's iptables/nftables backends).
+var chainOwners = []struct{ prefix, comp, kind string }{
+	{"KUBE-NODEPORTS", CompKubeProxy, "NodePort"},
+	{"KUBE-EXT-", CompKubeProxy, ""},
+	{"KUBE-FW-", CompKubeProxy, "LoadBalancer"},
+	{"KUBE-XLB-", CompKubeProxy, ""},
+	{"KUBE-SVC-", CompKubeProxy, ""},
+	{"KUBE-SVL-", CompKubeProxy, ""},
+	{"KUBE-SEP-", CompKubeProxy, ""},
+	{"KUBE-SERVICES", CompKubeProxy, ""},
+	{"KUBE-PROXY-FIREWALL", CompKubeProxy, "LoadBalancer"},
+	{"KUBE-EXTERNAL-SERVICES", CompKubeProxy, ""},
+	{"KUBE-HOSTPORTS", CompCRIO, "HostPort"},
+	{"KUBE-HP-", CompCRIO, "HostPort"},
+	{"OVN-KUBE-NODEPORT", CompOVNK, "NodePort"},
+	{"OVN-KUBE-EXTERNALIP", CompOVNK, "ExternalIP"},
+	{"OVN-KUBE-ETP", CompOVNK, "LoadBalancer"},
+	{"OVN-KUBE-ITP", CompOVNK, ""},
+	{"OVN-KUBE-", CompOVNK, ""},
+	{"CNI-HOSTPORT-", CompCNIPortmap, "HostPort"},
+	{"CNI-DN-", CompCNIPortmap, "HostPort"},
+	{"NETAVARK-", CompPodman, "Published"},
+	{"DOCKER", CompDocker, "Published"},
+	{"cali-", CompCalico, ""},
+	{"IN_", CompFirewalld, ""},
+	{"FWD_", CompFirewalld, ""},
+	{"PRE_", CompFirewalld, ""},
+	{"filter_IN_", CompFirewalld, ""},
+	{"nat_PRE_", CompFirewalld, ""},
+	{"filter_FWD", CompFirewalld, ""},
+	{"INPUT_direct", CompFirewalld, ""},
+	{"PREROUTING_", CompFirewalld, ""},
+	{"KUBE-", CompKubeProxy, ""},
+}
+
+// chainOwner returns the component writing chain name, if known.
+func chainOwner(table, name string) (comp, kind string, ok bool) {
+	if table == "firewalld" {
+		return CompFirewalld, "", true
+	}
+	for _, c := range chainOwners {
+		if strings.HasPrefix(name, c.prefix) {
+			return c.comp, c.kind, true
+		}
+	}
+	return "", "", false
+}
+
+var (
+	commentRE   = regexp.MustCompile(`comment "((?:[^"\\]|\\.)*)"`)
+	serviceRE   = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[-a-z0-9]*)?)`)
+	hostportRE  = regexp.MustCompile(`^(\S+) hostport (\d+)`)
+	cniDnatRE   = regexp.MustCompile(`dnat name: "([^"]*)" id: "([^"]*)"`)
+	sourceCIDRE = regexp.MustCompile(`-s (\S+/\d+)`)
+)
+
+// stepComment returns the comment of a step's rule text.
+func stepComment(s trace.Step) string {
+	m := commentRE.FindStringSubmatch(s.Text)
+	if m == nil {
+		return ""
+	}
+	return strings.ReplaceAll(m[1], `\"`, `"`)
+}
+
+// dnatStep returns the index of the step that rewrote the destination.
+func dnatStep(path []trace.Step) int {
+	for i, s := range path {
+		t := strings.ToUpper(s.Target)
+		if strings.HasPrefix(t, "DNAT") || strings.HasPrefix(t, "REDIRECT") || strings.Contains(strings.ToLower(s.Text), " dnat ") ||
+			strings.Contains(strings.ToLower(s.Text), " redirect") && !strings.HasPrefix(t, "DROP") {
+			return i
+		}
+	}
+	return -1
+}
+
+// attribute names the owner of a row from the chains and comments of its
+// path: the component of the DNAT (for rewritten packets), else of the
+// rule that decided, else host.
+func attribute(r row) Owner {
+	path := r.path
+	di := dnatStep(path)
+	if di < 0 {
+		return decider(r)
+	}
+	o := Owner{Component: CompUnattributed, Chain: path[di].Chain, Rule: path[di].Rule, Comment: stepComment(path[di])}
+	for _, s := range path[:di+1] {
+		annotate(&o, s)
+	}
+	return o
+}
+
+// annotate adds what one step says about the owner.
+func annotate(o *Owner, s trace.Step) {
+	comp, kind, ok := chainOwner(s.Table, s.Chain)
+	if ok && (o.Component == CompUnattributed || o.Component == "") {
+		o.Component = comp
+	}
+	if ok && o.Component == comp && kind != "" && o.Kind == "" {
+		o.Kind = kind
+	}
+	c := stepComment(s)
+	if m := serviceRE.FindStringSubmatch(c); m != nil && o.Service == "" && strings.HasPrefix(s.Chain, "KUBE-") {
+		o.Service = m[1]
+		switch {
+		case strings.Contains(c, "external IP"):
+			o.Kind = "ExternalIP"
+		case strings.Contains(c, "loadbalancer IP"):
+			o.Kind = "LoadBalancer"
+		}
+	}
+	if m := hostportRE.FindStringSubmatch(c); m != nil {
+		o.Component, o.Kind, o.Container = CompCRIO, "HostPort", m[1]
+	}
+	if m := cniDnatRE.FindStringSubmatch(c); m != nil {
+		o.Container = m[2]
+		if m[1] == "podman" {
+			o.Component = CompPodman
+		}
+	}
+	if (s.Chain == "KUBE-PROXY-FIREWALL" || strings.HasPrefix(s.Chain, "KUBE-FW-")) && !s.Policy {
+		if m := sourceCIDRE.FindStringSubmatch(s.Text); m != nil {
+			o.SourceRanges = append(o.SourceRanges, m[1])
+		}
+	}
+}
+
+// decider attributes a row no DNAT touched: the last rule with a
+// terminal verdict (its chain's writer), or host when a policy or the
+// stack decided.
+func decider(r row) Owner {
+	for i := len(r.path) - 1; i >= 0; i-- {
+		s := r.path[i]
+		if s.Policy || !terminal(s.Target) {
+			continue
+		}
+		comp, kind, ok := chainOwner(s.Table, s.Chain)
+		if !ok {
+			comp, kind = CompHost, ""
+		}
+		o := Owner{Component: comp, Kind: kind, Chain: s.Chain, Rule: s.Rule, Comment: stepComment(s)}
+		annotate(&o, s)
+		return o
+	}
+	return Owner{Component: CompHost}
+}
+
+func terminal(target string) bool {
+	t := strings.ToUpper(target)
+	return t == "ACCEPT" || t == "DROP" || strings.HasPrefix(t, "REJECT")
+}
