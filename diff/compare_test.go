@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -175,4 +176,23 @@ func FuzzCompare(f *testing.F) {
 		}
 		_ = Compare(ra, rb)
 	})
+}
+
+// TestCompareLargeRewrite rewrites every rule of a 5000-rule chain (a new
+// comment on each): beyond the alignment's bounds, each rule still pairs
+// with the one in its place.
+func TestCompareLargeRewrite(t *testing.T) {
+	var before, after strings.Builder
+	before.WriteString(filterHead + ":BIG - [0:0]\n")
+	after.WriteString(filterHead + ":BIG - [0:0]\n")
+	for i := range 5000 {
+		fmt.Fprintf(&before, "-A BIG -d 10.%d.%d.1/32 -m comment --comment old -j ACCEPT\n", i/256, i%256)
+		fmt.Fprintf(&after, "-A BIG -d 10.%d.%d.1/32 -m comment --comment new -j ACCEPT\n", i/256, i%256)
+	}
+	before.WriteString("COMMIT\n")
+	after.WriteString("COMMIT\n")
+	res := Compare(parseAny(t, before.String()), parseAny(t, after.String()))
+	if got := res.Summary.ByKind[RuleChanged]; got != 5000 || res.Summary.Total != 5000 {
+		t.Errorf("got %d changed of %d changes, want 5000 of 5000", got, res.Summary.Total)
+	}
 }

@@ -42,6 +42,12 @@ func align(a, b []int) []edit {
 	return out
 }
 
+// maxEdits bounds the edit distance myers searches: its trace grows with
+// the square of the distance (64 MiB at the bound). Beyond it, two lists
+// that share almost nothing are reported as all deleted and all inserted,
+// and the move and change pairing that follows still finds what they share.
+const maxEdits = 4096
+
 // myers runs the forward greedy search, keeping each round's furthest
 // reaching paths, then walks back from the end.
 func myers(a, b []int) []edit {
@@ -49,7 +55,7 @@ func myers(a, b []int) []edit {
 	if n == 0 || m == 0 {
 		return onlyEdits(n, m)
 	}
-	lim := n + m
+	lim := min(n+m, maxEdits)
 	off := lim + 1
 	v := make([]int32, 2*lim+3)
 	var trace [][]int32

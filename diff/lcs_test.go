@@ -112,3 +112,32 @@ func bytesToInts(s []byte) []int {
 	}
 	return out
 }
+
+// TestAlignLarge keeps a chain of thousands of rules that share nothing
+// within bounds: the script is still valid (all deleted, all inserted).
+func TestAlignLarge(t *testing.T) {
+	a, b := make([]int, 6000), make([]int, 6000)
+	for i := range a {
+		a[i], b[i] = i, i+10000
+	}
+	es := align(a, b)
+	if len(es) != 12000 {
+		t.Fatalf("got %d steps, want 12000", len(es))
+	}
+	b[3000] = a[10] // one shared item: a valid script, not necessarily the longest
+	es = align(a, b)
+	i, j := 0, 0
+	for _, e := range es {
+		switch e.Op {
+		case opEqual:
+			i, j = i+1, j+1
+		case opDelete:
+			i++
+		case opInsert:
+			j++
+		}
+	}
+	if i != len(a) || j != len(b) {
+		t.Fatalf("script ends at %d %d, want %d %d", i, j, len(a), len(b))
+	}
+}

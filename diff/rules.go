@@ -14,6 +14,11 @@ import (
 // is not enough.
 const minSimilarity = 0.5
 
+// maxPairWork bounds the pairs of one gap compared for similarity; a larger
+// gap (two chains with little in common) pairs its k-th deletion only with
+// its k-th insertion.
+const maxPairWork = 1 << 16
+
 // ruleKey is a rule's identity: the expressions it parsed into, in order,
 // and its comment. Counters, positions and the spelling of the dump (-S,
 // iptables-save, -L) are not part of it.
@@ -207,8 +212,15 @@ func pairGap(gap []step) []step {
 		threshold = -1 // one rule replaced another in place (iptables -R)
 	}
 	drop := map[int]bool{}
-	for _, di := range dels {
-		if best := bestMatch(gap, gap[di].a, ins, threshold); best >= 0 {
+	for k, di := range dels {
+		cands := ins
+		if len(dels)*len(ins) > maxPairWork {
+			cands = nil // too large to compare all pairs: only the same place
+			if k < len(ins) {
+				cands = ins[k : k+1]
+			}
+		}
+		if best := bestMatch(gap, gap[di].a, cands, threshold); best >= 0 {
 			gap[best] = step{kind: RuleChanged, a: gap[di].a, b: gap[best].b}
 			drop[di] = true
 		}
