@@ -62,7 +62,15 @@ const (
 	WriterFirewalld Writer = "firewalld"
 	WriterCalico    Writer = "calico"
 	WriterCRIO      Writer = "cri-o"
-	WriterAdmin     Writer = "admin"
+	// Other node network components whose chains are recognised by name.
+	WriterOpenShiftSDN Writer = "openshift-sdn"
+	WriterCilium       Writer = "cilium"
+	WriterFlannel      Writer = "flannel"
+	WriterKubeRouter   Writer = "kube-router"
+	WriterWeave        Writer = "weave"
+	WriterAntrea       Writer = "antrea"
+	WriterIstio        Writer = "istio"
+	WriterAdmin        Writer = "admin"
 )
 
 // Result is the semantic difference between two rulesets.

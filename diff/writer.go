@@ -58,9 +58,32 @@ func chainWriter(t *nf.Table, name string) (attribution, bool) {
 	return chainNameWriter(name)
 }
 
+// otherPrefixes are the chain prefixes of other node network components:
+// OpenShift SDN (pkg/network/node iptables.go), Cilium (pkg/datapath/
+// iptables, with OLD_ copies during upgrades), flannel (FLANNEL-FWD,
+// FLANNEL-POSTRTG), kube-router (its network policy and service chains,
+// checked before kube-proxy's KUBE-), Weave Net, Antrea, Istio (istio-cni).
+var otherPrefixes = []struct {
+	prefix string
+	writer Writer
+}{
+	{"OPENSHIFT-", WriterOpenShiftSDN},
+	{"CILIUM_", WriterCilium}, {"OLD_CILIUM_", WriterCilium},
+	{"FLANNEL-", WriterFlannel},
+	{"KUBE-ROUTER-", WriterKubeRouter}, {"KUBE-NWPLCY-", WriterKubeRouter}, {"KUBE-POD-FW-", WriterKubeRouter},
+	{"WEAVE", WriterWeave},
+	{"ANTREA-", WriterAntrea},
+	{"ISTIO_", WriterIstio},
+}
+
 // chainNameWriter knows the chain prefixes of each component.
 func chainNameWriter(name string) (attribution, bool) {
 	ev := "chain " + name
+	for _, o := range otherPrefixes {
+		if strings.HasPrefix(name, o.prefix) {
+			return attribution{o.writer, ev}, true
+		}
+	}
 	switch {
 	case name == "DOCKER-USER":
 		return attribution{WriterDocker, ev}, true
@@ -167,6 +190,9 @@ var commentWriters = []struct {
 	{"CNI ", WriterCNI},                        // CNI portmap/firewall jump comments
 	{"netavark ", WriterNetavark},              // netavark jump comments
 	{"ovn", WriterOVNK},
+	{"cilium", WriterCilium}, // "cilium-feeder: ...", "cilium: ..."
+	{"flanneld", WriterFlannel},
+	{"kube-router", WriterKubeRouter},
 }
 
 func commentWriter(comment string) (attribution, bool) {

@@ -201,3 +201,24 @@ func TestDiffUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDiffNft runs nftables inputs through the CLI once the build has the
+// nftables front-end (newLoader).
+func TestDiffNft(t *testing.T) {
+	if newLoader().Nft == nil {
+		t.Skip("nftables front-end not wired into newLoader in this build")
+	}
+	dir := "../../testdata/corpus/firewalld/nftables-backend/"
+	code, out, errs := runDiffCmd(t, "", dir+"01-after-start.nft-list-ruleset.txt", dir+"02-after-runtime-add-port.nft-list-ruleset.json", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("got exit %d, want 0; stderr: %s", code, errs)
+	}
+	var got diffJSON
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"rule_inserted | firewalld | firewalld | filter_IN_public_allow | ->3 | tcp dport 8080 accept"}
+	if d := cmp.Diff(want, brief(got.Changes)); d != "" {
+		t.Errorf("nft text before, nft JSON after (-want +got):\n%s", d)
+	}
+}
