@@ -21,17 +21,8 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // says how each file was produced).
 const corpus = "../testdata/corpus/"
 
-// nftFrontEnd gives collect.Loader the nftables front-end.
-type nftFrontEnd struct{}
-
-func (nftFrontEnd) ParseJSON(d []byte, f string) (*nf.Ruleset, error) {
-	return nftables.ParseJSON(d, f)
-}
-func (nftFrontEnd) ParseText(d []byte, f string) (*nf.Ruleset, error) {
-	return nftables.ParseText(d, f)
-}
-
-var loader = collect.Loader{Nft: nftFrontEnd{}}
+// loader reads every format, as the CLI's newLoader does.
+var loader = collect.Loader{Nft: nftables.Parser{}}
 
 // load reads and validates ruleset files as the CLI does.
 func load(t *testing.T, files ...string) *nf.Ruleset {
