@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/exposure-audit/exposure/exposure"
-	nf "github.com/exposure-audit/exposure/netfilter"
 	"github.com/exposure-audit/exposure/trace"
 )
 
@@ -20,15 +19,16 @@ var ownerWriters = map[string]Writer{
 	exposure.CompCalico: WriterCalico, exposure.CompFirewalld: WriterFirewalld,
 }
 
-// CompareExposure computes the exposure map of both rulesets for the same
-// node view (env: local addresses, interfaces, listeners none; opt: the
-// units to analyse) and returns what changed, with the analysis notes.
-func CompareExposure(before, after *nf.Ruleset, env *nf.Env, opt exposure.Options, changes []Change) ([]ExposureChange, []string, error) {
-	rb, err := exposure.Analyze(exposure.Input{Ruleset: before, Env: env}, opt)
+// CompareExposure computes the exposure map of both sides (each its
+// ruleset, node environment and listeners; opt picks the units to analyse,
+// the same for both) and returns what changed, with the analysis notes.
+// changes are the structural changes the exposure changes cite.
+func CompareExposure(before, after exposure.Input, opt exposure.Options, changes []Change) ([]ExposureChange, []string, error) {
+	rb, err := exposure.Analyze(before, opt)
 	if err != nil {
 		return nil, nil, fmt.Errorf("compare exposure: %w", err)
 	}
-	ra, err := exposure.Analyze(exposure.Input{Ruleset: after, Env: env}, opt)
+	ra, err := exposure.Analyze(after, opt)
 	if err != nil {
 		return nil, nil, fmt.Errorf("compare exposure: %w", err)
 	}

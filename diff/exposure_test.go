@@ -54,7 +54,8 @@ func TestExposureGolden(t *testing.T) {
 	for _, tc := range exposurePairs {
 		t.Run(tc.name, func(t *testing.T) {
 			r := compareFiles(t, corpus+tc.before, corpus+tc.after)
-			ec, notes, err := CompareExposure(load(t, corpus+tc.before), load(t, corpus+tc.after), node(tc.ifaces...),
+			env := node(tc.ifaces...)
+			ec, notes, err := CompareExposure(exposure.Input{Ruleset: load(t, corpus+tc.before), Env: env}, exposure.Input{Ruleset: load(t, corpus+tc.after), Env: env},
 				exposure.Options{Ifaces: []string{"eth0"}, Protos: []string{"tcp", "udp"}}, r.Changes)
 			if err != nil {
 				t.Fatal(err)

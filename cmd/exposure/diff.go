@@ -115,7 +115,8 @@ func addExposure(o *diffOptions, rb, ra *nf.Ruleset, res *diff.Result) error {
 	if err != nil {
 		return err
 	}
-	ec, notes, err := diff.CompareExposure(rb, ra, env, exposure.Options{Ifaces: o.inIfaces}, res.Changes)
+	ec, notes, err := diff.CompareExposure(exposure.Input{Ruleset: rb, Env: env}, exposure.Input{Ruleset: ra, Env: env},
+		exposure.Options{Ifaces: o.inIfaces}, res.Changes)
 	if err != nil {
 		// The structural diff stands on its own; say why the rest is missing.
 		res.Notes = append(res.Notes, "exposure_changes: not computed: "+err.Error())
