@@ -73,7 +73,12 @@ func runTrace(a *app, o *traceOpts) error {
 	return report.TraceText(a.stdout, in, res)
 }
 
+// addNotes puts the assumptions the flags' defaults made in front of each
+// outcome's own.
 func addNotes(res *trace.Result, notes []string) {
+	if len(notes) == 0 {
+		return
+	}
 	for i := range res.Outcomes {
 		res.Outcomes[i].Assumptions = append(notes[:len(notes):len(notes)], res.Outcomes[i].Assumptions...)
 	}
