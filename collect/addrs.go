@@ -82,8 +82,13 @@ func parsePrefix(s string) (netip.Prefix, error) {
 }
 
 // Env builds the simulator's node environment from interfaces and routes:
-// every interface address is local (RTN_LOCAL in the local table).
+// every interface address is local (RTN_LOCAL in the local table). When no
+// routes are given, the connected routes the kernel adds for each address
+// prefix (fib_add_ifaddr) are assumed; no default route is invented.
 func Env(ifs []Interface, routes []Route) *nf.Env {
+	if len(routes) == 0 {
+		routes = connectedRoutes(ifs)
+	}
 	env := nf.NewEnv()
 	for _, i := range ifs {
 		ni := nf.Iface{Name: i.Name, MAC: i.MAC}
@@ -105,4 +110,19 @@ func Env(ifs []Interface, routes []Route) *nf.Env {
 		env.Routes = append(env.Routes, nf.Route{Prefix: p.Masked(), Iface: r.Iface, Unreachable: r.Type != "" && r.Type != "unicast"})
 	}
 	return env
+}
+
+// connectedRoutes are the prefix routes of the interfaces' addresses.
+func connectedRoutes(ifs []Interface) []Route {
+	var out []Route
+	for _, i := range ifs {
+		for _, s := range i.Addrs {
+			p, err := parsePrefix(s)
+			if err != nil || i.Name == "" || p.Addr().IsLoopback() || p.Bits() == p.Addr().BitLen() {
+				continue
+			}
+			out = append(out, Route{Prefix: p.Masked().String(), Iface: i.Name, Type: "unicast"})
+		}
+	}
+	return out
 }

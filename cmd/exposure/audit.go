@@ -1,14 +1,355 @@
 package main
 
 import (
-	"errors"
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/exposure-audit/exposure/collect"
+	"github.com/exposure-audit/exposure/exposure"
+	nf "github.com/exposure-audit/exposure/netfilter"
+	"github.com/exposure-audit/exposure/nftables"
+	"github.com/exposure-audit/exposure/report"
 )
 
-// newAuditCmd is a placeholder owned by the audit work in progress.
+// auditOpts are the flags of `exposure audit` and `exposure ports`.
+type auditOpts struct {
+	rules    ruleInputs
+	snapshot string
+	proc     string
+	output   string
+	from     string
+	ifaces   []string
+	addrs    []string
+	protos   []string
+	failOn   []string
+	allow    string
+}
+
 func newAuditCmd(a *app) *cobra.Command {
-	return &cobra.Command{Use: "audit", Short: "(in progress)", Hidden: true, RunE: func(*cobra.Command, []string) error {
-		return errors.New("audit: not built yet")
-	}}
+	return newExposureCmd(a, "audit", "Map every reachable port of this node (live, read-only) or of a snapshot: state, why, and who answers")
+}
+
+// newExposureCmd builds audit and its alias ports.
+func newExposureCmd(a *app, use, short string) *cobra.Command {
+	o := &auditOpts{}
+	cmd := &cobra.Command{
+		Use:   use + " [--snapshot FILE | --rules FILE --local-addrs ADDRS] [flags]",
+		Short: short,
+		Long: `For every local address, every TCP, UDP and SCTP port and ICMP echo, per input interface
+and source class: the state a remote scanner observes (open, closed, filtered) or forwarded
+(DNAT/REDIRECT/routing, with where and with which probability), the rule path that decides it,
+and who answers (listening process, container and pod; or the kube-proxy Service, hostPort,
+Docker or CNI rule behind a DNAT).
+
+Without --snapshot or --rules it reads this node, read-only: iptables-legacy-save (only the
+tables /proc/net/ip*_tables_names lists), iptables-nft-save, nft -j list ruleset, interfaces,
+routes, sockets and processes from /proc.`,
+		Example: `  exposure ports --snapshot examples/kube-proxy-node.bundle
+  exposure audit --rules examples/docker-host.iptables-save --local-addrs examples/docker-host.local-addrs
+  exposure audit --from 198.51.100.7 -i eth0 --fail-on open,forwarded --allow allowed-ports.txt`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runAudit(cmd.Context(), a, o) },
+	}
+	f := cmd.Flags()
+	o.rules.register(f)
+	f.StringVar(&o.snapshot, "snapshot", "", "analyse a snapshot bundle (exposure snapshot -o FILE) instead of this node")
+	f.StringVar(&o.proc, "proc", "/proc", "proc filesystem to read sockets and processes from (live mode)")
+	f.StringVarP(&o.output, "output", "o", "table", "output format: table|json|yaml")
+	f.StringVar(&o.from, "from", "", "one client's view: the source address of the scanner")
+	f.StringSliceVarP(&o.ifaces, "in-iface", "i", nil, "input interface(s) the scanner's packets arrive on (default: every non-loopback interface)")
+	f.StringSliceVar(&o.addrs, "addr", nil, "local address(es) to analyse (default: every non-loopback local address)")
+	f.StringSliceVar(&o.protos, "proto", nil, "protocols: tcp,udp,sctp,icmp (default: all)")
+	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 when a range in these states (open, forwarded) is not in --allow")
+	f.StringVar(&o.allow, "allow", "", "allow-list file: lines 'PROTO ADDR PORT[-PORT] [IFACE]', '*' for any")
+	return cmd
+}
+
+func runAudit(ctx context.Context, a *app, o *auditOpts) error {
+	if o.output != "table" && o.output != "json" && o.output != "yaml" {
+		return usageError(fmt.Errorf("unknown output format %q (table|json|yaml)", o.output))
+	}
+	opt, err := o.options()
+	if err != nil {
+		return usageError(err)
+	}
+	allow, err := o.allowList()
+	if err != nil {
+		return usageError(err)
+	}
+	in, notes, err := o.input(ctx, a)
+	if err != nil {
+		return err
+	}
+	rep, err := exposure.Analyze(in, opt)
+	if err != nil {
+		return usageError(err)
+	}
+	for _, n := range append(notes, rep.Notes...) {
+		a.log.Warn("audit", "note", n)
+	}
+	if err := renderExposure(a, o.output, rep); err != nil {
+		return err
+	}
+	if bad := disallowed(rep, o.failOn, allow); len(bad) > 0 {
+		a.log.Warn("audit", "not allowed", len(bad))
+		return findingExit()
+	}
+	return nil
+}
+
+func renderExposure(a *app, format string, rep *exposure.Report) error {
+	switch format {
+	case "json":
+		return report.JSON(a.stdout, rep)
+	case "yaml":
+		return report.YAML(a.stdout, rep)
+	}
+	return exposure.WriteTable(a.stdout, rep)
+}
+
+// options turns the view flags into analysis options.
+func (o *auditOpts) options() (exposure.Options, error) {
+	opt := exposure.Options{Ifaces: o.ifaces, Protos: o.protos}
+	if o.from != "" {
+		f, err := netip.ParseAddr(o.from)
+		if err != nil {
+			return opt, fmt.Errorf("--from: %q is not an IP address", o.from)
+		}
+		opt.From = f.Unmap()
+	}
+	for _, s := range o.addrs {
+		ad, err := netip.ParseAddr(s)
+		if err != nil {
+			return opt, fmt.Errorf("--addr: %q is not an IP address", s)
+		}
+		opt.Addrs = append(opt.Addrs, ad.Unmap())
+	}
+	for _, s := range o.failOn {
+		if s != exposure.Open && s != exposure.Forwarded {
+			return opt, fmt.Errorf("--fail-on: %q is not open or forwarded", s)
+		}
+	}
+	return opt, nil
+}
+
+// input reads the node: a bundle, rule files, or the live system.
+func (o *auditOpts) input(ctx context.Context, a *app) (exposure.Input, []string, error) {
+	switch {
+	case o.snapshot != "" && len(o.rules.files) > 0:
+		return exposure.Input{}, nil, usageError(fmt.Errorf("--snapshot and --rules exclude each other"))
+	case o.snapshot != "":
+		return snapshotInput(o.snapshot)
+	case len(o.rules.files) > 0:
+		return o.offlineInput(a)
+	}
+	b := liveCollector(o.proc).Snapshot(ctx)
+	in, err := b.Input(exposureLoader())
+	if err != nil {
+		return in, nil, usageError(err)
+	}
+	return in, b.Notes, nil
+}
+
+func snapshotInput(path string) (exposure.Input, []string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return exposure.Input{}, nil, usageError(fmt.Errorf("read snapshot: %w", err))
+	}
+	b, err := collect.ReadBundle(data)
+	if err != nil {
+		return exposure.Input{}, nil, usageError(err)
+	}
+	in, err := b.Input(exposureLoader())
+	if err != nil {
+		return in, nil, usageError(err)
+	}
+	return in, b.Notes, nil
+}
+
+// offlineInput loads --rules files; --local-addrs takes addresses or
+// local-addrs files ("iface addr/prefix" lines).
+func (o *auditOpts) offlineInput(a *app) (exposure.Input, []string, error) {
+	rs, err := exposureLoader().LoadFiles(o.rules.files...)
+	if err != nil {
+		return exposure.Input{}, nil, usageError(err)
+	}
+	ifs, err := localAddrArgs(o.rules.localAddrs)
+	if err != nil {
+		return exposure.Input{}, nil, usageError(err)
+	}
+	env := collect.Env(ifs, nil)
+	bare := ruleInputs{assume: o.rules.assume}
+	assumed, err := bare.env()
+	if err != nil {
+		return exposure.Input{}, nil, usageError(err)
+	}
+	env.Assume = assumed.Assume
+	var notes []string
+	for _, w := range rs.Warnings {
+		notes = append(notes, w.String())
+	}
+	notes = append(notes, "offline mode: no socket tables, so no port is open (reached ports show as closed)")
+	return exposure.Input{Ruleset: rs, Env: env}, notes, nil
+}
+
+func localAddrArgs(args []string) ([]collect.Interface, error) {
+	var out []collect.Interface
+	for _, s := range args {
+		if data, err := os.ReadFile(s); err == nil {
+			ifs, err := collect.ParseLocalAddrs(data, s)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ifs...)
+			continue
+		}
+		ifs, err := collect.ParseLocalAddrs([]byte(strings.ReplaceAll(s, ",", "\n")), "--local-addrs")
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range ifs {
+			out = append(out, collect.Interface{Name: "", Addrs: i.Addrs})
+		}
+	}
+	return mergeUnnamed(out), nil
+}
+
+// mergeUnnamed drops the placeholder interface of bare addresses: they are
+// local, on no known interface.
+func mergeUnnamed(ifs []collect.Interface) []collect.Interface {
+	var out []collect.Interface
+	var bare []string
+	for _, i := range ifs {
+		if i.Name == "" {
+			bare = append(bare, i.Addrs...)
+			continue
+		}
+		out = append(out, i)
+	}
+	if len(bare) > 0 {
+		out = append(out, collect.Interface{Name: "", Addrs: bare})
+	}
+	return out
+}
+
+// liveCollector reads this node.
+func liveCollector(proc string) collect.Live {
+	host, _ := os.Hostname()
+	return collect.Live{Run: collect.ExecRunner{}, Proc: os.DirFS(proc), Net: collect.StdNet{}, Now: time.Now(), Host: host, Tool: "exposure"}
+}
+
+// exposureLoader reads every ruleset format, nftables included.
+func exposureLoader() collect.Loader { return collect.Loader{Nft: nftFrontEnd{}} }
+
+// nftFrontEnd adapts package nftables to collect.NftParser.
+type nftFrontEnd struct{}
+
+func (nftFrontEnd) ParseJSON(data []byte, file string) (*nf.Ruleset, error) {
+	return nftables.ParseJSON(data, file)
+}
+
+func (nftFrontEnd) ParseText(data []byte, file string) (*nf.Ruleset, error) {
+	return nftables.ParseText(data, file)
+}
+
+// allowRule is one line of an allow-list.
+type allowRule struct {
+	proto, addr, iface string
+	lo, hi             int
+}
+
+func (o *auditOpts) allowList() ([]allowRule, error) {
+	if o.allow == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(o.allow)
+	if err != nil {
+		return nil, fmt.Errorf("read allow-list: %w", err)
+	}
+	return parseAllow(data, o.allow)
+}
+
+// parseAllow reads "PROTO ADDR PORT[-PORT] [IFACE]" lines.
+func parseAllow(data []byte, file string) ([]allowRule, error) {
+	var out []allowRule
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) < 3 || len(f) > 4 {
+			return nil, nf.Errorf(file, n, 1, sc.Text(), "parse allow-list: want PROTO ADDR PORT[-PORT] [IFACE]")
+		}
+		r := allowRule{proto: f[0], addr: f[1], iface: "*", lo: 0, hi: 65535}
+		if len(f) == 4 {
+			r.iface = f[3]
+		}
+		if err := r.parsePorts(f[2]); err != nil {
+			return nil, nf.Errorf(file, n, 1, sc.Text(), "parse allow-list: %v", err)
+		}
+		out = append(out, r)
+	}
+	return out, sc.Err()
+}
+
+func (r *allowRule) parsePorts(s string) error {
+	if s == "*" {
+		return nil
+	}
+	lo, hi, rng := strings.Cut(s, "-")
+	a, err := strconv.Atoi(lo)
+	if err != nil {
+		return fmt.Errorf("port %q", s)
+	}
+	b := a
+	if rng {
+		if b, err = strconv.Atoi(hi); err != nil {
+			return fmt.Errorf("port %q", s)
+		}
+	}
+	r.lo, r.hi = a, b
+	return nil
+}
+
+func (r allowRule) covers(e exposure.Exposure) bool {
+	m := func(pat, v string) bool { return pat == "*" || pat == v }
+	return m(r.proto, e.Proto) && m(r.addr, e.Addr) && m(r.iface, e.Iface) && r.lo <= e.PortFrom && e.PortTo <= r.hi
+}
+
+// disallowed lists the exposures in a --fail-on state no allow rule covers.
+func disallowed(rep *exposure.Report, failOn []string, allow []allowRule) []exposure.Exposure {
+	var out []exposure.Exposure
+	for _, e := range rep.Exposures {
+		if !contains(failOn, e.State) {
+			continue
+		}
+		ok := false
+		for _, r := range allow {
+			ok = ok || r.covers(e)
+		}
+		if !ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

@@ -1,14 +1,9 @@
 package main
 
-import (
-	"errors"
+import "github.com/spf13/cobra"
 
-	"github.com/spf13/cobra"
-)
-
-// newPortsCmd is a placeholder owned by the ports work in progress.
+// newPortsCmd is `exposure ports`, an alias of audit (most often used with
+// --snapshot).
 func newPortsCmd(a *app) *cobra.Command {
-	return &cobra.Command{Use: "ports", Short: "(in progress)", Hidden: true, RunE: func(*cobra.Command, []string) error {
-		return errors.New("ports: not built yet")
-	}}
+	return newExposureCmd(a, "ports", "Alias of audit: the exposure map of a snapshot bundle, rule files or this node")
 }

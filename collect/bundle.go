@@ -1,0 +1,185 @@
+package collect
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/exposure-audit/exposure/exposure"
+	"github.com/exposure-audit/exposure/iptables"
+	nf "github.com/exposure-audit/exposure/netfilter"
+)
+
+// BundleFormatVersion is the version of the snapshot bundle format this
+// build writes; it reads this version and refuses newer ones.
+const BundleFormatVersion = 1
+
+// BundleKind marks a snapshot bundle document.
+const BundleKind = "exposure-snapshot"
+
+// Bundle is a snapshot of everything the exposure analysis reads from a
+// node, with where each input came from. It is one JSON document (gzip'd
+// when the file name ends in .gz); docs/exposure.md describes the format.
+type Bundle struct {
+	FormatVersion int    `json:"format_version"`
+	Kind          string `json:"kind"`
+	// CreatedAt (RFC 3339), Host and Tool say when, where and by what.
+	CreatedAt string `json:"created_at"`
+	Host      string `json:"host"`
+	Tool      string `json:"tool"`
+	// Rulesets are the raw dumps, one per backend and family.
+	Rulesets []RulesetDump `json:"rulesets"`
+	// Interfaces and Routes (main table) of the node.
+	Interfaces []Interface `json:"interfaces"`
+	Routes     []Route     `json:"routes"`
+	// ProcNet holds the raw /proc/net socket tables (tcp, tcp6, udp, udp6,
+	// raw, raw6).
+	ProcNet []ProcFile `json:"proc_net"`
+	// Processes holding sockets, and the host's network namespace link.
+	Processes []Process `json:"processes"`
+	HostNetNS string    `json:"host_netns,omitempty"`
+	// Provenance says how each section was read ("interfaces": "netlink").
+	Provenance map[string]string `json:"provenance"`
+	// Notes say what could not be read (permissions, missing tools) and
+	// what the reader should know (legacy and nft tables both in use).
+	Notes []string `json:"notes"`
+}
+
+// RulesetDump is one raw ruleset dump.
+type RulesetDump struct {
+	// Name is a short label ("iptables-nft ipv4").
+	Name string `json:"name"`
+	// Source is the command or file it came from.
+	Source string `json:"source"`
+	// Format: iptables (iptables-save text), nft-json, nft.
+	Format RuleFormat `json:"format"`
+	// Backend of iptables dumps: iptables-legacy or iptables-nft.
+	Backend nf.Backend `json:"backend,omitempty"`
+	// Family of iptables dumps: 4 or 6.
+	Family int    `json:"family,omitempty"`
+	Data   string `json:"data"`
+}
+
+// ProcFile is the raw content of one /proc file.
+type ProcFile struct {
+	Name   string `json:"name"`
+	Source string `json:"source"`
+	Data   string `json:"data"`
+}
+
+// WriteBundle encodes b as indented JSON, gzip'd when zip is set.
+func WriteBundle(w io.Writer, b *Bundle, zip bool) error {
+	if zip {
+		zw := gzip.NewWriter(w)
+		if err := WriteBundle(zw, b, false); err != nil {
+			return err
+		}
+		return zw.Close()
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(b); err != nil {
+		return fmt.Errorf("write bundle: %w", err)
+	}
+	return nil
+}
+
+// ReadBundle decodes a bundle (plain or gzip'd JSON) and checks its
+// format version.
+func ReadBundle(data []byte) (*Bundle, error) {
+	if bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("read bundle: %w", err)
+		}
+		if data, err = io.ReadAll(zr); err != nil {
+			return nil, fmt.Errorf("read bundle: %w", err)
+		}
+	}
+	var b Bundle
+	if err := json.Unmarshal(data, &b); err != nil {
+		return nil, fmt.Errorf("read bundle: %w", err)
+	}
+	switch {
+	case b.Kind != BundleKind:
+		return nil, fmt.Errorf("read bundle: kind %q is not %q", b.Kind, BundleKind)
+	case b.FormatVersion < 1 || b.FormatVersion > BundleFormatVersion:
+		return nil, fmt.Errorf("read bundle: %w (format_version %d, this build reads 1..%d)", errVersion, b.FormatVersion, BundleFormatVersion)
+	}
+	return &b, nil
+}
+
+var errVersion = errors.New("unsupported bundle version")
+
+// Rules parses and merges the bundle's rulesets. Tables that iptables-nft
+// wrote appear in both `iptables-nft-save` and `nft -j list ruleset`; the
+// iptables-nft reading is kept and the nft copy dropped.
+func (b *Bundle) Rules(l Loader) (*nf.Ruleset, error) {
+	rs := &nf.Ruleset{}
+	var nft []*nf.Ruleset
+	for _, d := range b.Rulesets {
+		part, err := d.parse(l)
+		if err != nil {
+			return nil, err
+		}
+		if d.Format == FormatIptables {
+			Merge(rs, part)
+		} else {
+			nft = append(nft, part)
+		}
+	}
+	for _, part := range nft {
+		part.Tables = dropShadowed(part.Tables, rs.Tables)
+		Merge(rs, part)
+	}
+	if err := nf.Validate(rs); err != nil {
+		return nil, fmt.Errorf("load bundle rules: %w", err)
+	}
+	return rs, nil
+}
+
+func (d RulesetDump) parse(l Loader) (*nf.Ruleset, error) {
+	if d.Format != FormatIptables {
+		return l.Parse([]byte(d.Data), d.Name)
+	}
+	fam := nf.IPv4
+	if d.Family == 6 {
+		fam = nf.IPv6
+	}
+	return iptables.Parse([]byte(d.Data), iptables.Options{File: d.Name, Family: fam, Backend: d.Backend})
+}
+
+// dropShadowed removes nft tables that iptables-nft tables already stand for.
+func dropShadowed(tables, ipt []*nf.Table) []*nf.Table {
+	var out []*nf.Table
+	for _, t := range tables {
+		shadow := false
+		for _, x := range ipt {
+			shadow = shadow || x.Backend == nf.BackendIptablesNft && x.Family == t.Family && x.Name == t.Name
+		}
+		if !shadow {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Input turns the bundle into the exposure analysis input.
+func (b *Bundle) Input(l Loader) (exposure.Input, error) {
+	rs, err := b.Rules(l)
+	if err != nil {
+		return exposure.Input{}, err
+	}
+	var socks []Socket
+	for _, f := range b.ProcNet {
+		s, err := ParseProcNet([]byte(f.Data), f.Name)
+		if err != nil {
+			return exposure.Input{}, fmt.Errorf("load bundle sockets: %w", err)
+		}
+		socks = append(socks, s...)
+	}
+	return exposure.Input{Ruleset: rs, Env: Env(b.Interfaces, b.Routes), Listeners: Listeners(socks, b.Processes, b.HostNetNS)}, nil
+}
