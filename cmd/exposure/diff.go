@@ -128,29 +128,32 @@ func addExposure(o *diffOptions, rb, ra *nf.Ruleset, res *diff.Result) error {
 	return nil
 }
 
-// diffEnv builds the node from --local-addrs and --iface: every interface
-// address is local and its prefix routed out of that interface.
+// diffEnv builds the node from --iface (collect.Env: every interface
+// address is local, and its prefix routed out of that interface) and
+// --local-addrs.
 func diffEnv(o *diffOptions) (*nf.Env, error) {
-	env, err := (&ruleInputs{localAddrs: o.localAddrs}).env()
-	if err != nil {
-		return nil, err
-	}
+	var ifs []collect.Interface
 	for _, spec := range o.ifaces {
 		name, cidrs, ok := strings.Cut(spec, "=")
 		if !ok || name == "" || cidrs == "" {
 			return nil, fmt.Errorf("--iface %q: want NAME=CIDR[,CIDR]", spec)
 		}
-		ifc := nf.Iface{Name: name}
+		ifc := collect.Interface{Name: name}
 		for _, c := range strings.Split(cidrs, ",") {
-			p, err := netip.ParsePrefix(strings.TrimSpace(c))
-			if err != nil {
+			if _, err := netip.ParsePrefix(strings.TrimSpace(c)); err != nil {
 				return nil, fmt.Errorf("--iface %q: %q is not an address/length", spec, c)
 			}
-			ifc.Addrs = append(ifc.Addrs, p)
-			env.Local[p.Addr().Unmap()] = true
-			env.Routes = append(env.Routes, nf.Route{Prefix: p.Masked(), Iface: name})
+			ifc.Addrs = append(ifc.Addrs, strings.TrimSpace(c))
 		}
-		env.Ifaces = append(env.Ifaces, ifc)
+		ifs = append(ifs, ifc)
+	}
+	local, err := (&ruleInputs{localAddrs: o.localAddrs}).env()
+	if err != nil {
+		return nil, err
+	}
+	env := collect.Env(ifs, nil)
+	for a := range local.Local {
+		env.Local[a] = true
 	}
 	return env, nil
 }
