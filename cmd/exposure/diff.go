@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/netip"
@@ -42,12 +43,12 @@ nftables sets and elements. Each change names its writer: docker, kube-proxy, ku
 ovn-kubernetes, cni, netavark, firewalld, calico, cri-o, or admin.
 
 BEFORE and AFTER are files in any format --rules reads (iptables-save of either flavour,
-iptables -S, iptables -L -n -v, nft list ruleset, nft -j list ruleset), or - for standard
-input; the two may differ in format. Add more files to either side with --before/--after
+iptables -S, iptables -L -n -v, nft list ruleset, nft -j list ruleset), snapshot bundles
+written by exposure snapshot, or - for standard input; the two may differ in format. Add more files to either side with --before/--after
 (for example the nat table's -S, or the ip6tables and legacy dumps of the same moment).
 
-With the node's addresses (--local-addrs, --iface), both rulesets also go through the
-exposure map, and exposure_changes lists the ports that became open, closed, filtered or
+With the node's addresses (--local-addrs, --iface), or with two snapshot bundles (each
+side's own interfaces and listening sockets), both rulesets also go through the exposure map, and exposure_changes lists the ports that became open, closed, filtered or
 forwarded, with the changed rules on the packet's path.`,
 		Example: `  iptables -S > before; docker run -d -p 8080:80 nginx; iptables -S > after
   exposure diff before after
@@ -80,17 +81,17 @@ func runDiff(a *app, o *diffOptions, before, after string) error {
 	if slices.Contains(bs, "-") && slices.Contains(as, "-") {
 		return usageError(fmt.Errorf("diff: only one side can be read from standard input"))
 	}
-	rb, err := loadSide(a, bs)
+	sb, err := loadSide(a, bs)
 	if err != nil {
 		return usageError(err)
 	}
-	ra, err := loadSide(a, as)
+	sa, err := loadSide(a, as)
 	if err != nil {
 		return usageError(err)
 	}
-	res := diff.Compare(rb, ra)
+	res := diff.Compare(sb.rs, sa.rs)
 	res.Before, res.After = bs, as
-	if err := addExposure(o, rb, ra, res); err != nil {
+	if err := addExposure(o, sb, sa, res); err != nil {
 		return usageError(err)
 	}
 	if err := diff.Write(a.stdout, o.output, res); err != nil {
@@ -102,21 +103,27 @@ func runDiff(a *app, o *diffOptions, before, after string) error {
 	return nil
 }
 
-// addExposure fills res.ExposureChanges when the node view is given, and
-// otherwise says why it stays empty.
-func addExposure(o *diffOptions, rb, ra *nf.Ruleset, res *diff.Result) error {
-	if len(o.localAddrs) == 0 && len(o.ifaces) == 0 {
+// addExposure fills res.ExposureChanges when the node is known: from
+// --local-addrs/--iface (the same node on both sides), or from two snapshot
+// bundles (each side's own interfaces and listening sockets). Otherwise it
+// says why the list stays empty.
+func addExposure(o *diffOptions, sb, sa side, res *diff.Result) error {
+	flags := len(o.localAddrs) > 0 || len(o.ifaces) > 0
+	if !flags && (sb.input == nil || sa.input == nil) {
 		if len(res.Changes) > 0 {
-			res.Notes = append(res.Notes, "exposure_changes: not computed: give the node's addresses (--local-addrs, --iface) to compare what a remote scanner sees")
+			res.Notes = append(res.Notes, "exposure_changes: not computed: give the node's addresses (--local-addrs, --iface), or compare two snapshot bundles")
 		}
 		return nil
 	}
-	env, err := diffEnv(o)
-	if err != nil {
-		return err
+	ib, ia := inputOf(sb), inputOf(sa)
+	if flags {
+		env, err := diffEnv(o)
+		if err != nil {
+			return err
+		}
+		ib.Env, ia.Env = env, env
 	}
-	ec, notes, err := diff.CompareExposure(exposure.Input{Ruleset: rb, Env: env}, exposure.Input{Ruleset: ra, Env: env},
-		exposure.Options{Ifaces: o.inIfaces}, res.Changes)
+	ec, notes, err := diff.CompareExposure(ib, ia, exposure.Options{Ifaces: o.inIfaces}, res.Changes)
 	if err != nil {
 		// The structural diff stands on its own; say why the rest is missing.
 		res.Notes = append(res.Notes, "exposure_changes: not computed: "+err.Error())
@@ -124,8 +131,18 @@ func addExposure(o *diffOptions, rb, ra *nf.Ruleset, res *diff.Result) error {
 	}
 	res.ExposureChanges = ec
 	res.Notes = append(res.Notes, notes...)
-	res.Notes = append(res.Notes, "exposure_changes: no listening sockets are known to diff: a port that reaches the host reads closed on both sides")
+	if len(ib.Listeners) == 0 && len(ia.Listeners) == 0 {
+		res.Notes = append(res.Notes, "exposure_changes: no listening sockets are known (compare snapshot bundles to include them): a port that reaches the host reads closed on both sides")
+	}
 	return nil
+}
+
+// inputOf is a side's exposure input: the bundle's, or just its ruleset.
+func inputOf(s side) exposure.Input {
+	if s.input != nil {
+		return *s.input
+	}
+	return exposure.Input{Ruleset: s.rs}
 }
 
 // diffEnv builds the node from --iface (collect.Env: every interface
@@ -158,29 +175,70 @@ func diffEnv(o *diffOptions) (*nf.Env, error) {
 	return env, nil
 }
 
+// side is one side of the comparison: its merged ruleset and, for a
+// snapshot bundle, the node it was taken on (environment and listeners).
+type side struct {
+	rs    *nf.Ruleset
+	input *exposure.Input
+}
+
 // loadSide reads one side's files ("-" is standard input), merges their
-// tables as the kernel runs them together, and validates the result.
-func loadSide(a *app, files []string) (*nf.Ruleset, error) {
+// tables as the kernel runs them together, and validates the result. A
+// snapshot bundle (exposure snapshot) stands alone on its side.
+func loadSide(a *app, files []string) (side, error) {
 	l := newLoader()
 	rs := &nf.Ruleset{}
 	for _, f := range files {
 		data, err := readInput(a, f)
 		if err != nil {
-			return nil, err
+			return side{}, err
+		}
+		if isBundle(data) {
+			if len(files) > 1 {
+				return side{}, fmt.Errorf("diff: %s is a snapshot bundle: give it alone on its side", f)
+			}
+			return loadBundle(a, l, data, f)
 		}
 		part, err := l.Parse(data, f)
 		if err != nil {
-			return nil, fmt.Errorf("diff: %w", err)
+			return side{}, fmt.Errorf("diff: %w", err)
 		}
 		collect.Merge(rs, part)
 	}
 	if err := nf.Validate(rs); err != nil {
-		return nil, fmt.Errorf("diff: load %s: %w", strings.Join(files, ", "), err)
+		return side{}, fmt.Errorf("diff: load %s: %w", strings.Join(files, ", "), err)
 	}
+	warn(a, rs)
+	return side{rs: rs}, nil
+}
+
+// isBundle recognises a snapshot bundle: gzip'd, or JSON of kind
+// exposure-snapshot (its second key).
+func isBundle(data []byte) bool {
+	if bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
+		return true
+	}
+	head := data[:min(len(data), 512)]
+	return bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")) && bytes.Contains(head, []byte(`"`+collect.BundleKind+`"`))
+}
+
+func loadBundle(a *app, l collect.Loader, data []byte, name string) (side, error) {
+	b, err := collect.ReadBundle(data)
+	if err != nil {
+		return side{}, fmt.Errorf("diff: %s: %w", name, err)
+	}
+	in, err := b.Input(l)
+	if err != nil {
+		return side{}, fmt.Errorf("diff: %s: %w", name, err)
+	}
+	warn(a, in.Ruleset)
+	return side{rs: in.Ruleset, input: &in}, nil
+}
+
+func warn(a *app, rs *nf.Ruleset) {
 	for _, w := range rs.Warnings {
 		a.log.Warn("ruleset", "warning", w.String())
 	}
-	return rs, nil
 }
 
 func readInput(a *app, name string) ([]byte, error) {

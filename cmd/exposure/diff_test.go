@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/exposure-audit/exposure/collect"
+	nf "github.com/exposure-audit/exposure/netfilter"
 )
 
 const (
@@ -220,5 +224,53 @@ func TestDiffNft(t *testing.T) {
 	want := []string{"rule_inserted | firewalld | firewalld | filter_IN_public_allow | ->3 | tcp dport 8080 accept"}
 	if d := cmp.Diff(want, brief(got.Changes)); d != "" {
 		t.Errorf("nft text before, nft JSON after (-want +got):\n%s", d)
+	}
+}
+
+// writeBundle writes a snapshot bundle of one iptables-save capture on a
+// node with eth0 and docker0, gzip'd when zip is set.
+func writeBundle(t *testing.T, save string, zip bool) string {
+	t.Helper()
+	b := &collect.Bundle{FormatVersion: collect.BundleFormatVersion, Kind: collect.BundleKind, Host: "node", Tool: "test",
+		Rulesets: []collect.RulesetDump{{Name: "iptables-nft ipv4", Source: save, Format: collect.FormatIptables,
+			Backend: nf.BackendIptablesNft, Family: 4, Data: readFile(t, save)}},
+		Interfaces: []collect.Interface{{Name: "eth0", Addrs: []string{"198.51.100.1/24"}}, {Name: "docker0", Addrs: []string{"172.17.0.1/16"}}},
+	}
+	path := filepath.Join(t.TempDir(), "snap.json")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := collect.WriteBundle(f, b, zip); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestDiffBundles(t *testing.T) {
+	before, after := writeBundle(t, dockerStart, false), writeBundle(t, dockerRun, true)
+	code, out, errs := runDiffCmd(t, "", before, after, "--in-iface", "eth0", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("got exit %d, want 0; stderr: %s", code, errs)
+	}
+	var got diffJSON
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(got.Changes); n != 3 {
+		t.Errorf("got %d changes, want 3", n)
+	}
+	var ports []string
+	for _, e := range got.ExposureChanges {
+		ports = append(ports, fmt.Sprintf("%v %v:%v %v->%v", e["proto"], e["addr"], e["port_from"], e["before"], e["after"]))
+	}
+	want := []string{"tcp 172.17.0.1:8080 closed->forwarded", "tcp 198.51.100.1:8080 closed->forwarded"}
+	if d := cmp.Diff(want, ports); d != "" {
+		t.Errorf("exposure changes from the bundles' own node (-want +got):\n%s", d)
+	}
+	code, _, errs = runDiffCmd(t, "", before, after, "--before", dockerStart)
+	if code != ExitBadInput || !strings.Contains(errs, "give it alone on its side") {
+		t.Errorf("bundle with another file: got exit %d, stderr %q; want 2 and a message", code, errs)
 	}
 }
