@@ -111,6 +111,12 @@ func attribute(r row) Owner {
 		return decider(r)
 	}
 	o := Owner{Component: CompUnattributed, Chain: path[di].Chain, Rule: path[di].Rule, Comment: stepComment(path[di])}
+	for i := di; i >= 0; i-- {
+		if comp, _, ok := chainOwner(path[i].Table, path[i].Chain); ok {
+			o.Component = comp
+			break
+		}
+	}
 	for _, s := range path[:di+1] {
 		annotate(&o, s)
 	}
@@ -120,9 +126,6 @@ func attribute(r row) Owner {
 // annotate adds what one step says about the owner.
 func annotate(o *Owner, s trace.Step) {
 	comp, kind, ok := chainOwner(s.Table, s.Chain)
-	if ok && (o.Component == CompUnattributed || o.Component == "") {
-		o.Component = comp
-	}
 	if ok && o.Component == comp && kind != "" && o.Kind == "" {
 		o.Kind = kind
 	}

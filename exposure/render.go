@@ -14,11 +14,8 @@ import (
 func WriteTable(w io.Writer, r *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "IFACE\tPROTO\tADDR\tPORTS\tSTATE\tSOURCES\tTO / LISTENER\tOWNER\tCONDITIONS")
-	for _, e := range r.Exposures {
-		if e.State == Open || e.State == Forwarded {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Iface, e.Proto, e.Addr, ports(e), e.State,
-				shortList(e.Sources, 2), answerer(e), ownerText(e.Owner), shortList(e.Conditions, 1))
-		}
+	for _, l := range tableLines(r) {
+		fmt.Fprintln(tw, l)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write table: %w", err)
@@ -109,6 +106,7 @@ func writeSummary(w io.Writer, r *Report) {
 	type key struct{ iface, proto, addr string }
 	var order []key
 	ranges := map[key]map[string][]string{}
+	last := map[string]int{}
 	for _, e := range r.Exposures {
 		if e.State != Closed && e.State != Filtered {
 			continue
@@ -119,10 +117,19 @@ func writeSummary(w io.Writer, r *Report) {
 			ranges[k] = map[string][]string{}
 		}
 		p := ports(e)
+		from := ""
 		if l := len(e.Sources); l > 0 && e.Sources[0] != "0.0.0.0/0" && e.Sources[0] != "::/0" {
-			p += " from " + shortList(e.Sources, 1)
+			from = " from " + shortList(e.Sources, 1)
 		}
-		ranges[k][e.State] = append(ranges[k][e.State], p)
+		rs := ranges[k][e.State]
+		if n := len(rs); n > 0 && from == "" && last[k.iface+k.proto+k.addr+e.State]+1 == e.PortFrom && !strings.Contains(rs[n-1], " ") {
+			lo, _, _ := strings.Cut(rs[n-1], "-")
+			rs[n-1] = lo + "-" + fmt.Sprint(e.PortTo)
+		} else {
+			rs = append(rs, p+from)
+		}
+		ranges[k][e.State] = rs
+		last[k.iface+k.proto+k.addr+e.State] = e.PortTo
 	}
 	for _, k := range order {
 		fmt.Fprintf(w, "%s %s %s:", k.iface, k.proto, k.addr)
@@ -151,4 +158,51 @@ func writeCallouts(w io.Writer, r *Report) {
 			fmt.Fprintln(w, line)
 		}
 	}
+}
+
+// tableLines merges the open and forwarded rows that differ only in their
+// sources and paths (people read "who can reach what"; the JSON keeps each
+// source class with its own path). When one line covers every source
+// class of its ports, its sources read "any".
+func tableLines(r *Report) []string {
+	var order []string
+	lines := map[string][]string{}
+	perPorts := map[string]map[string]bool{}
+	for _, e := range r.Exposures {
+		if e.State != Open && e.State != Forwarded {
+			continue
+		}
+		at := fmt.Sprintf("%s\t%s\t%s\t%s", e.Iface, e.Proto, e.Addr, ports(e))
+		rest := fmt.Sprintf("%s\t\x00\t%s\t%s\t%s", e.State, answerer(e), ownerText(e.Owner), shortList(e.Conditions, 1))
+		k := at + "\t" + rest
+		if _, ok := lines[k]; !ok {
+			order = append(order, k)
+		}
+		lines[k] = append(lines[k], e.Sources...)
+		if perPorts[at] == nil {
+			perPorts[at] = map[string]bool{}
+		}
+		perPorts[at][k] = true
+	}
+	var out []string
+	for _, k := range order {
+		at := strings.Join(strings.SplitN(k, "\t", 5)[:4], "\t")
+		src := shortList(lines[k], 2)
+		if len(perPorts[at]) == 1 && !hasFixedSource(r) {
+			src = "any"
+		}
+		out = append(out, strings.Replace(k, "\x00", src, 1))
+	}
+	return out
+}
+
+// hasFixedSource reports a one-client view (--from): sources are that client.
+func hasFixedSource(r *Report) bool {
+	for _, e := range r.Exposures {
+		if len(e.Sources) == 1 && (strings.HasSuffix(e.Sources[0], "/32") || strings.HasSuffix(e.Sources[0], "/128")) {
+			return true
+		}
+		break
+	}
+	return false
 }
