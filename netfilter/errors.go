@@ -3,6 +3,7 @@ package netfilter
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -35,25 +36,31 @@ func (e *ParseError) Error() string {
 	b.WriteString(": ")
 	b.WriteString(e.Err.Error())
 	if e.Text != "" {
-		fmt.Fprintf(&b, ": %q", Quote(e.Text))
+		b.WriteString(": ")
+		b.WriteString(Quote(e.Text))
 	}
 	return b.String()
 }
 
 func (e *ParseError) Unwrap() error { return e.Err }
 
-// Quote shortens text for an error message: at most maxQuote bytes on a
-// rune boundary, with invalid UTF-8 replaced.
+// Quote renders text for an error message as a Go-quoted string (control
+// bytes and invalid UTF-8 escaped), shortened to about maxQuote bytes of
+// output with the original length noted.
 func Quote(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= maxQuote {
-		return s
+	q := strconv.Quote(s)
+	if len(q) <= maxQuote {
+		return q
 	}
 	cut := maxQuote
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
+	for cut > 0 && !utf8.RuneStart(q[cut]) {
 		cut--
 	}
-	return s[:cut] + fmt.Sprintf("... (%d bytes)", len(s))
+	// Do not end inside an escape sequence.
+	if i := strings.LastIndexByte(q[:cut], '\\'); i > cut-6 {
+		cut = i
+	}
+	return q[:cut] + fmt.Sprintf(`..." (%d bytes)`, len(s))
 }
 
 // Errorf builds a ParseError.
