@@ -22,14 +22,18 @@ type crio struct {
 	owner map[string]string // "tcp:443" → pod that opened it
 }
 
+// Source implements Recogniser.
 func (c *crio) Source() Source { return SourceCRIO }
 
+// Needles implements Recogniser.
 func (c *crio) Needles() []string {
 	return []string{"Opened local port", "Closing host port", "Host port", "KUBE-HOSTPORTS", "pod sandbox", "isIPv6 - ", "UDP conntrack", "CRI-O", "cannot open hostport"}
 }
 
+// Flush implements Recogniser.
 func (c *crio) Flush(func(Event)) {}
 
+// Recognise implements Recogniser.
 func (c *crio) Recognise(rec *Record, tc *TimeContext, emit func(Event)) error {
 	if bytes.Contains(rec.Text, []byte("cannot open hostport ")) {
 		return c.bindFailure(rec, tc, emit)

@@ -33,14 +33,18 @@ var (
 	dockerFailEP = regexp.MustCompile(`external connectivity on endpoint (\S+) \(`)
 )
 
+// Source implements Recogniser.
 func (d *dockerd) Source() Source { return SourceDockerd }
 
+// Needles implements Recogniser.
 func (d *dockerd) Needles() []string {
 	return []string{"-j DNAT", "Bind for", "Starting up", "external connectivity"}
 }
 
+// Flush implements Recogniser.
 func (d *dockerd) Flush(func(Event)) {}
 
+// Recognise implements Recogniser.
 func (d *dockerd) Recognise(rec *Record, _ *TimeContext, emit func(Event)) error {
 	if !unitIs(rec.Unit, "dockerd", "docker", "docker.service") {
 		return nil

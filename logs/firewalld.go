@@ -35,10 +35,13 @@ func newFirewalld(svc *Services) *firewalld {
 
 var fwCall = regexp.MustCompile(`^(config\.zone\.(\d+)\.|zone\.|config\.)?(\w+)\((.*)\)$`)
 
+// Source implements Recogniser.
 func (f *firewalld) Source() Source { return SourceFirewalld }
 
+// Needles implements Recogniser.
 func (f *firewalld) Needles() []string { return []string{"('", "()", "ERROR: "} }
 
+// Recognise implements Recogniser.
 func (f *firewalld) Recognise(rec *Record, tc *TimeContext, emit func(Event)) error {
 	if !unitIs(rec.Unit, "firewalld", "firewalld.service") {
 		return nil
@@ -212,6 +215,7 @@ func (f *firewalld) flushObject(n string, emit func(Event)) {
 	delete(f.pending, n)
 }
 
+// Flush implements Recogniser.
 func (f *firewalld) Flush(emit func(Event)) {
 	_ = f.settleCall(emit)
 	for n := range f.pending {

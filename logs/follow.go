@@ -74,6 +74,7 @@ type tailReader struct {
 	read bool      // data was read since the end was last reached
 }
 
+// Read implements io.Reader.
 func (t *tailReader) Read(p []byte) (int, error) {
 	for {
 		n, err := t.file.Read(p)

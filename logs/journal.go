@@ -73,6 +73,7 @@ type cmdReader struct {
 	ctx    context.Context
 }
 
+// Close implements io.Closer.
 func (c *cmdReader) Close() error {
 	_ = c.ReadCloser.Close()
 	err := c.cmd.Wait()
@@ -85,6 +86,7 @@ func (c *cmdReader) Close() error {
 // limitedBuffer keeps the first 4 KiB of a command's stderr.
 type limitedBuffer struct{ b []byte }
 
+// Write implements io.Writer.
 func (l *limitedBuffer) Write(p []byte) (int, error) {
 	if room := 4096 - len(l.b); room > 0 {
 		l.b = append(l.b, p[:min(room, len(p))]...)

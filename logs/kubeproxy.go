@@ -24,14 +24,18 @@ var (
 	kpHealth    = regexp.MustCompile(`(Opening|Closing) healthcheck"? (?:service=)?"?([^" ]+)"?(?: on)? port[= ](\d+)`)
 )
 
+// Source implements Recogniser.
 func (k *kubeProxy) Source() Source { return SourceKubeProxy }
 
+// Needles implements Recogniser.
 func (k *kubeProxy) Needles() []string {
 	return []string{"Opened local port", "nodePort", "Opening healthcheck", "Closing healthcheck", "Version info"}
 }
 
+// Flush implements Recogniser.
 func (k *kubeProxy) Flush(func(Event)) {}
 
+// Recognise implements Recogniser.
 func (k *kubeProxy) Recognise(rec *Record, tc *TimeContext, emit func(Event)) error {
 	if !unitIs(rec.Unit, "kube-proxy", "kube-proxy.service") {
 		return nil

@@ -22,12 +22,16 @@ var ovnRule = regexp.MustCompile(`^(Adding|Deleting) rule in table: (\w+), chain
 
 var ovnChains = map[string]bool{"OVN-KUBE-NODEPORT": true, "OVN-KUBE-EXTERNALIP": true, "OVN-KUBE-ETP": true}
 
+// Source implements Recogniser.
 func (o *ovnkube) Source() Source { return SourceOVNKube }
 
+// Needles implements Recogniser.
 func (o *ovnkube) Needles() []string { return []string{"OVN-KUBE-"} }
 
+// Flush implements Recogniser.
 func (o *ovnkube) Flush(func(Event)) {}
 
+// Recognise implements Recogniser.
 func (o *ovnkube) Recognise(rec *Record, tc *TimeContext, emit func(Event)) error {
 	text, own, full := rec.Text, time.Time{}, false
 	if t, msg, ok := parseKlog(text, tc); ok {
