@@ -102,7 +102,7 @@ func unitDiff(k unitKey, bs, as []exposure.Exposure, changes []Change) []Exposur
 	for i := 0; i+1 < len(bounds); i++ {
 		lo, hi := bounds[i], bounds[i+1]-1
 		b, a := covering(bs, lo), covering(as, lo)
-		if view(b) == view(a) {
+		if view(b) == view(a) || (len(b) == 0 && !exposed(a)) || (len(a) == 0 && !exposed(b)) {
 			continue
 		}
 		if n := len(out); n > 0 && out[n-1].PortTo == lo-1 && sameChange(out[n-1], b, a) {
@@ -112,6 +112,18 @@ func unitDiff(k unitKey, bs, as []exposure.Exposure, changes []Change) []Exposur
 		out = append(out, exposureChange(k, lo, hi, b, a, changes))
 	}
 	return out
+}
+
+// exposed reports whether some source reaches something: an address that
+// exists on one side only (a new bridge, a container's link-local address)
+// is reported where it is open or forwarded, not where nothing answers.
+func exposed(es []exposure.Exposure) bool {
+	for _, e := range es {
+		if e.State == exposure.Open || e.State == exposure.Forwarded {
+			return true
+		}
+	}
+	return false
 }
 
 // portBounds returns every range start and every end+1 of both sides.
@@ -240,15 +252,52 @@ func why(b, a []exposure.Exposure, changes []Change, lo, hi int) ([]string, Writ
 	if len(out) > 0 {
 		return out, w
 	}
-	for _, e := range a {
-		if n := len(e.Path); n > 0 {
-			out = append(out, stepText(e.Path[n-1], ""))
-		}
-		if w == "" {
-			w = cmp.Or(ownerWriters[e.Owner.Component], WriterAdmin)
+	for _, side := range [][]exposure.Exposure{a, b} {
+		for _, e := range side {
+			if l := e.Listener; l.Process != "" || l.Port != 0 {
+				out = append(out, listenerText(l))
+				w = cmp.Or(w, listenerWriter(l))
+			}
 		}
 	}
+	for _, e := range a {
+		if n := len(e.Path); n > 0 && len(out) == 0 {
+			out = append(out, stepText(e.Path[n-1], ""))
+		}
+		w = cmp.Or(w, ownerWriters[e.Owner.Component])
+	}
 	return out, cmp.Or(w, WriterAdmin)
+}
+
+// listenerText describes the socket that answers (or answered).
+func listenerText(l exposure.Listener) string {
+	addr := fmt.Sprintf("%s:%d", l.Addr, l.Port)
+	if a, err := netip.ParseAddr(l.Addr); err == nil {
+		addr = netip.AddrPortFrom(a, uint16(l.Port)).String()
+	}
+	s := "listener " + l.Proto + " " + addr
+	if l.Process != "" {
+		s += fmt.Sprintf(" (%s, pid %d)", l.Process, l.PID)
+	}
+	return s
+}
+
+// listenerProcesses are the programs that listen for a component: Docker's
+// userland proxy (and dockerd itself with --userland-proxy=false), conmon
+// for podman's published ports, and the Kubernetes node daemons.
+var listenerProcesses = map[string]Writer{
+	"docker-proxy": WriterDocker, "dockerd": WriterDocker, "conmon": WriterNetavark,
+	"kubelet": WriterKubelet, "kube-proxy": WriterKubeProxy, "crio": WriterCRIO,
+}
+
+// listenerWriter attributes a port that a socket answers on to the
+// component whose process holds it; other processes are the host's
+// (admin).
+func listenerWriter(l exposure.Listener) Writer {
+	if w, ok := listenerProcesses[l.Process]; ok {
+		return w
+	}
+	return WriterAdmin
 }
 
 // changedElements returns the element changes of the sets a path step

@@ -3,12 +3,14 @@ package diff
 import (
 	"bytes"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/exposure-audit/exposure/collect"
 	"github.com/exposure-audit/exposure/exposure"
 	nf "github.com/exposure-audit/exposure/netfilter"
 )
@@ -71,6 +73,39 @@ func TestExposureGolden(t *testing.T) {
 			checkGolden(t, tc.name+".txt", txt.Bytes())
 		})
 	}
+}
+
+// TestBundleGolden compares the two snapshot bundles taken before and after
+// docker run -p (testdata/real-docker/README.md), each side with its own
+// interfaces and listening sockets, probed from the node's dn0.
+func TestBundleGolden(t *testing.T) {
+	side := func(name string) exposure.Input {
+		data, err := os.ReadFile("testdata/real-docker/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := collect.ReadBundle(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := b.Input(loader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+	before, after := side("01-before-run.bundle.json"), side("02-after-run-p8080.bundle.json")
+	r := Compare(before.Ruleset, after.Ruleset)
+	ec, notes, err := CompareExposure(before, after, exposure.Options{Ifaces: []string{"dn0"}}, r.Changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.ExposureChanges, r.Notes = ec, notes
+	var txt bytes.Buffer
+	if err := Write(&txt, "table", r); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "fresh-docker-bundles.txt", txt.Bytes())
 }
 
 // TestExposureDiff checks the sweep on hand-made maps: ranges split where

@@ -141,7 +141,11 @@ func writeExposure(ew *errWriter, es []ExposureChange) {
 		if e.PortTo != e.PortFrom {
 			ports += fmt.Sprintf("-%d", e.PortTo)
 		}
-		ew.printf("  %s %s:%s on %s: %s -> %s", e.Proto, e.Addr, ports, e.Iface, e.Before, e.After)
+		addr := e.Addr
+		if strings.Contains(addr, ":") {
+			addr = "[" + addr + "]"
+		}
+		ew.printf("  %s %s:%s on %s: %s -> %s", e.Proto, addr, ports, e.Iface, e.Before, e.After)
 		if len(e.To) > 0 {
 			ew.printf(" (to %s)", strings.Join(e.To, ", "))
 		}
@@ -161,6 +165,7 @@ type errWriter struct {
 	err error
 }
 
+// Write implements io.Writer.
 func (e *errWriter) Write(p []byte) (int, error) {
 	if e.err != nil {
 		return 0, e.err
