@@ -6,7 +6,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/exposure-audit/exposure/iptables"
 	nf "github.com/exposure-audit/exposure/netfilter"
@@ -66,11 +68,11 @@ func DetectRuleFormat(data []byte) RuleFormat {
 func (l Loader) LoadFiles(paths ...string) (*nf.Ruleset, error) {
 	rs := &nf.Ruleset{}
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		text, err := readString(p)
 		if err != nil {
 			return nil, fmt.Errorf("read rules: %w", err)
 		}
-		part, err := l.Parse(data, p)
+		part, err := l.ParseString(text, p)
 		if err != nil {
 			return nil, err
 		}
@@ -97,6 +99,32 @@ func (l Loader) Parse(data []byte, file string) (*nf.Ruleset, error) {
 		return l.Nft.ParseText(data, file)
 	}
 	return iptables.Parse(data, iptables.Options{File: file})
+}
+
+// ParseString is Parse for text held as a string; iptables rulesets then
+// keep their rule texts in it without a copy.
+func (l Loader) ParseString(text, file string) (*nf.Ruleset, error) {
+	if DetectRuleFormat([]byte(text[:min(len(text), 64<<10)])) == FormatIptables {
+		return iptables.ParseString(text, iptables.Options{File: file})
+	}
+	return l.Parse([]byte(text), file)
+}
+
+// readString reads a file into a string without an extra copy.
+func readString(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var b strings.Builder
+	if st, err := f.Stat(); err == nil && st.Size() > 0 {
+		b.Grow(int(st.Size()) + 1)
+	}
+	if _, err := io.Copy(&b, f); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }
 
 var errNoNft = errors.New("nftables input is not supported by this build")

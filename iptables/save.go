@@ -44,6 +44,20 @@ func Parse(data []byte, o Options) (*nf.Ruleset, error) {
 	return nil, &nf.ParseError{File: o.File, Line: 1, Col: 1, Text: firstLine(data), Err: ErrNotIptables}
 }
 
+// ParseString is Parse on text already in memory as a string: the model's
+// rule texts and comments point into it instead of into a copy, which
+// matters for dumps of tens of megabytes.
+func ParseString(text string, o Options) (*nf.Ruleset, error) {
+	head := text[:min(len(text), 64<<10)]
+	switch DetectFormat([]byte(head)) {
+	case FormatSave, FormatRules:
+		return parseText(text, detectFamily([]byte(head)), o)
+	case FormatList:
+		return ParseList([]byte(text), o)
+	}
+	return nil, &nf.ParseError{File: o.File, Line: 1, Col: 1, Text: firstLine([]byte(head)), Err: ErrNotIptables}
+}
+
 // Format is an iptables text format.
 type Format int
 
@@ -127,14 +141,17 @@ func (p *saveParser) cache() *exprCache {
 }
 
 func parseSave(data []byte, o Options) (*nf.Ruleset, error) {
+	return parseText(string(data), detectFamily(data), o)
+}
+
+func parseText(text string, fam nf.IPFamily, o Options) (*nf.Ruleset, error) {
 	p := &saveParser{o: o, rs: &nf.Ruleset{}, fam: o.Family, backend: o.Backend, tables: map[string]*nf.Table{}}
 	if p.fam == 0 {
-		p.fam = detectFamily(data)
+		p.fam = fam
 	}
 	if p.backend == "" {
 		p.backend = nf.BackendUnknown
 	}
-	text := string(data)
 	p.parallel = !o.Sequential && parallelSafe(text)
 	for len(text) > 0 {
 		var line string
