@@ -58,10 +58,10 @@ const (
 	WriterKubelet   Writer = "kubelet"
 	WriterOVNK      Writer = "ovn-kubernetes"
 	WriterCNI       Writer = "cni"
-	WriterNetavark  Writer = "netavark"
+	WriterNetavark  Writer = "podman" // netavark, podman's network backend (owner.component "podman")
 	WriterFirewalld Writer = "firewalld"
 	WriterCalico    Writer = "calico"
-	WriterCRIO      Writer = "cri-o"
+	WriterCRIO      Writer = "crio" // as owner.component names CRI-O
 	// Other node network components whose chains are recognised by name.
 	WriterOpenShiftSDN Writer = "openshift-sdn"
 	WriterCilium       Writer = "cilium"

@@ -66,23 +66,34 @@ func BenchmarkParseKubeProxy10k(b *testing.B) {
 	runtime.KeepAlive(rs)
 }
 
-// BenchmarkTraceKubeProxy10k traces one TCP SYN from outside to a ClusterIP
-// (10-way endpoint fork, DNAT, forwarding) per iteration, cycling through
-// the Services.
+// BenchmarkTraceKubeProxy10k traces one TCP SYN per iteration on the
+// 10k-Service node: to a ClusterIP (ten endpoints: a 10-way fork, DNAT,
+// forwarding), to a closed port of the node (no Service), and to a node
+// port of the realistic mix's NodePort Services.
 func BenchmarkTraceKubeProxy10k(b *testing.B) {
 	dump, svcs := benchData(b)
 	sim := trace.New(parseDump(b, dump), nf.NewEnv(netip.MustParseAddr("192.0.2.2")))
-	ins := make([]trace.Input, 0, 1000)
-	for i := 0; i < len(svcs) && len(ins) < cap(ins); i += len(svcs) / cap(ins) {
-		s := svcs[i]
-		ins = append(ins, trace.Input{Packet: nf.Packet{Proto: nf.ProtoTCP, Src: netip.MustParseAddr("203.0.113.9"),
-			Dst: s.ClusterIP, SPort: 40000, DPort: uint16(s.Ports[0].Port), TCPFlags: nf.TCPSyn, InIface: "eth0", OutIface: "eth1"}})
+	pkt := func(dst netip.Addr, port int) trace.Input {
+		return trace.Input{Packet: nf.Packet{Proto: nf.ProtoTCP, Src: netip.MustParseAddr("203.0.113.9"),
+			Dst: dst, SPort: 40000, DPort: uint16(port), TCPFlags: nf.TCPSyn, InIface: "eth0", OutIface: "eth1"}}
 	}
-	b.ResetTimer()
-	for i := range b.N {
-		res, err := sim.Trace(ins[i%len(ins)])
-		if err != nil || len(res.Outcomes) == 0 {
-			b.Fatalf("trace: %v (%d outcomes)", err, len(res.Outcomes))
-		}
+	var cluster, closed []trace.Input
+	for i := 0; i < len(svcs) && len(cluster) < 1000; i += len(svcs) / 1000 {
+		cluster = append(cluster, pkt(svcs[i].ClusterIP, svcs[i].Ports[0].Port))
+		closed = append(closed, pkt(netip.MustParseAddr("192.0.2.2"), 1000+i%2000))
+	}
+	for _, bc := range []struct {
+		name string
+		ins  []trace.Input
+	}{{"ClusterIP", cluster}, {"ClosedNodePort", closed}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := range b.N {
+				res, err := sim.Trace(bc.ins[i%len(bc.ins)])
+				if err != nil || len(res.Outcomes) == 0 {
+					b.Fatalf("trace: %v (%d outcomes)", err, len(res.Outcomes))
+				}
+			}
+		})
 	}
 }
