@@ -18,6 +18,12 @@ apt_install() {
 	for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	log "installing Debian packages: ${missing[*]}"
+	# Daemons such as firewalld must not start in the host's network
+	# namespace when installed: tests run them in namespaces of their own.
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
+		as_root chmod +x /usr/sbin/policy-rc.d
+	fi
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
