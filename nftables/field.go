@@ -113,9 +113,9 @@ func payloadSpec(fam nf.Family, m map[string]any) (spec, error) {
 	}
 	sp := spec{field: pf.f, typ: pf.t}
 	switch {
-	case proto == "ip" && fam != nf.FamilyIPv4:
+	case (proto == "ip" || proto == "icmp") && fam != nf.FamilyIPv4:
 		sp.deps = []nf.Expr{depNF4}
-	case proto == "ip6" && fam != nf.FamilyIPv6:
+	case (proto == "ip6" || proto == "icmpv6") && fam != nf.FamilyIPv6:
 		sp.deps = []nf.Expr{depNF6}
 	}
 	if p, ok := protoDeps[proto]; ok {
