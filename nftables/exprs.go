@@ -54,6 +54,7 @@ func (e *NumgenVMap) Verdicts() []*nf.Verdict {
 	return out
 }
 
+// String renders the expression as nft prints it.
 func (e *NumgenVMap) String() string { return e.Text }
 
 // numgenFork builds the fork of a numgen draw: one branch per value.
@@ -91,6 +92,7 @@ func (m *NumgenMatch) Eval(*nf.Ctx) nf.Outcome {
 	})
 }
 
+// String renders the expression as nft prints it.
 func (m *NumgenMatch) String() string { return m.Text }
 
 // NATMap is a NAT statement whose address (and port) come from a map
@@ -159,6 +161,7 @@ func (s *NATMap) stmtFor(set *nf.Set, keys []nf.KeyVal) nf.Expr {
 	return st
 }
 
+// String renders the expression as nft prints it.
 func (s *NATMap) String() string { return s.Text }
 
 // familyNAT restricts a NAT statement of an inet table that names a family
@@ -189,6 +192,7 @@ type FlowOffload struct{ Table, Text string }
 // Eval implements netfilter.Expr.
 func (s *FlowOffload) Eval(*nf.Ctx) nf.Outcome { return nf.Outcome{Kind: nf.OutNext} }
 
+// String renders the expression as nft prints it.
 func (s *FlowOffload) String() string { return s.Text }
 
 // ctDirection is `ct direction original|reply`: without a conntrack entry
