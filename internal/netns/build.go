@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"time"
 )
 
 // quietSysctls are set in every namespace before any link exists, so that new
@@ -81,7 +82,23 @@ func (l *Lab) build() error {
 	if err := l.LoadNftIn(l.ClientNS, quietClientNft); err != nil {
 		return err
 	}
-	return l.readIndexes()
+	if err := l.readIndexes(); err != nil {
+		return err
+	}
+	l.settle()
+	return nil
+}
+
+// settleTime covers the node's MLD reports for the all-routers group it
+// joins on every link when IPv6 forwarding is on: an unsolicited report
+// and its retransmit (mldv*_unsolicited_report_interval = 1 s), looped back
+// through OUTPUT, POSTROUTING and PREROUTING. Probes sent before they are
+// over could see their counters move.
+const settleTime = 2500 * time.Millisecond
+
+// settle waits until the links have been up for settleTime.
+func (l *Lab) settle() {
+	time.Sleep(settleTime)
 }
 
 // batch returns the "ip -batch" script configuring one namespace.
