@@ -61,7 +61,7 @@ func ruleLine(t *nf.Table, c *nf.Chain, r *nf.Rule, withText bool) string {
 		es[i] = normBraces(l4Port.ReplaceAllString(fmt.Sprintf("%T{%s}", e, e), "l4 $1"))
 		// nft may list a run of pure comparisons in another order
 		// (it merges adjacent payload loads); the order does not matter.
-		if _, pure := e.(*nf.FieldMatch); !pure {
+		if !pureMatch(e) {
 			run = i + 1
 			continue
 		}
@@ -147,3 +147,13 @@ func normBraces(s string) string {
 }
 
 func readFile(name string) ([]byte, error) { return os.ReadFile(name) }
+
+// pureMatch: a comparison without side effects, whose place among its
+// neighbours does not change the result.
+func pureMatch(e nf.Expr) bool {
+	switch e.(type) {
+	case *nf.FieldMatch, *nf.AddrTypeMatch, *nf.SetMatch:
+		return true
+	}
+	return false
+}

@@ -157,7 +157,7 @@ type differ struct {
 	// reads them from iptables-nft-save).
 	dropIptablesNft bool
 	agree           int
-	total int
+	total           int
 }
 
 func (d *differ) probe(i int, p netns.Probe) {

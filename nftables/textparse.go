@@ -13,14 +13,14 @@ const maxDepth = 32
 
 // textParser reads nft text into items for the builder.
 type textParser struct {
-	src   string
-	file  string
-	toks  []token
+	src  string
+	file string
+	toks []token
 	// handles are the `# handle N` comments by newline token index.
 	handles map[int]string
 	i       int
-	b     *builder
-	depth int
+	b       *builder
+	depth   int
 }
 
 // errUnsupported marks constructs ParseText does not read.
