@@ -23,6 +23,8 @@ var nativeCorpus = []string{
 	"corpus/kube-proxy_nftables-mode_07-after-recreate-svc-nodeport",
 	"corpus/kube-proxy_scale-300_nftables-mode_01-synced",
 	"constructs",
+	"listed/ovn-kubernetes",
+	"listed/crio-hostports",
 }
 
 // summary renders a ruleset's structure and semantics, one line per table,
@@ -156,4 +158,25 @@ func pureMatch(e nf.Expr) bool {
 		return true
 	}
 	return false
+}
+
+// TestScriptsAgreeWithKernelListing: the `add …` scripts CRI-O and
+// OVN-Kubernetes write (through knftables) give the same model as the
+// JSON the kernel listed after `nft -f` loaded them (testdata/listed).
+func TestScriptsAgreeWithKernelListing(t *testing.T) {
+	for _, name := range []string{"crio-hostports", "ovn-kubernetes"} {
+		t.Run(name, func(t *testing.T) {
+			script, err := ParseText(readTestdata(t, name+".nft"), name+".nft")
+			if err != nil {
+				t.Fatalf("ParseText: %v", err)
+			}
+			listed, err := ParseJSON(readTestdata(t, "listed/"+name+".json"), name+".json")
+			if err != nil {
+				t.Fatalf("ParseJSON: %v", err)
+			}
+			if d := cmp.Diff(summary(listed, false), summary(script, false)); d != "" {
+				t.Errorf("script and kernel listing differ (-listed +script):\n%s", d)
+			}
+		})
+	}
 }

@@ -168,7 +168,8 @@ func firewalldProbes() []netns.Probe {
 
 // TestKernelCorpus loads real captures (kube-proxy nftables mode,
 // firewalld nftables backend) with counters added, plus a CRI-O
-// hostports table in the shape CRI-O's knftables code writes it, and
+// hostports table and OVN-Kubernetes' management-port SNAT in the shapes
+// their knftables code writes, and
 // compares the kernel's counters with the simulated paths.
 func TestKernelCorpus(t *testing.T) {
 	lab := netns.New(t)
@@ -190,6 +191,11 @@ func TestKernelCorpus(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, crioProbes()},
+		{"ovn-kubernetes", func() {
+			if err := lab.LoadNft(string(readTestdata(t, "ovn-kubernetes.nft"))); err != nil {
+				t.Fatal(err)
+			}
+		}, ovnProbes()},
 	}
 	for _, c := range cases {
 		d.name = c.name
@@ -206,6 +212,17 @@ func TestKernelCorpus(t *testing.T) {
 		}
 	}
 	t.Logf("kernel agreement: %d/%d probes", d.agree, d.total)
+}
+
+// ovnProbes leave through the management port (n1) or not, to excluded
+// node ports and services or not, from outside and from the node.
+func ovnProbes() []netns.Probe {
+	var ps []netns.Probe
+	for _, a := range [][2]string{{"198.18.0.1", "203.0.113.2"}, {"2001:db8:ff00::1", "2001:db8:2::2"}} {
+		ps = append(ps, tcp(a[0], a[1], 80, "c0"), tcp(a[0], a[1], 443, "c0"), tcp(a[0], a[1], 30080, "c2"),
+			udp(a[0], a[1], 30080, "c0"), tcp(a[0], a[1], 80, ""), tcp(a[0], a[1], 443, ""), ping(a[0], a[1], "c0"))
+	}
+	return ps
 }
 
 func crioProbes() []netns.Probe {
