@@ -261,7 +261,7 @@ func (g *randNft) match(fam, hook string, proto, ipf *string) string {
 			m{"ip daddr 203.0.113.2", "", "4"}, m{"ip daddr 198.51.100.1", "", "4"}, m{"ip daddr 192.0.2.128/25", "", "4"},
 			m{"ip daddr @sa4", "", "4"}, m{"ip saddr @sa4", "", "4"}, m{"ip daddr . tcp dport @sc4", "t", "4"},
 			m{"ip saddr . tcp dport { 198.18.0.1 . 80, 198.18.1.7 . 22 }", "t", "4"}, m{"ip ttl < 10", "", "4"},
-			m{"ip protocol icmp", "i", "4"}, m{"icmp type echo-request", "i", "4"}, m{"ip length > 100", "", "4"},
+			m{"ip protocol icmp", "i", "4"}, m{"icmp type echo-request", "i", "4"},
 			m{"ip daddr 127.0.0.1", "", "4"})
 	}
 	if fam != "ip" {
