@@ -72,14 +72,19 @@ var knownModules = map[string][]string{
 	"osf":        {"--genre", "--ttl", "--log"},
 }
 
-func moduleKnows(mod, option string) bool {
-	for _, o := range knownModules[mod] {
-		if o == option {
-			return true
+// moduleOptions indexes knownModules: module → option → known.
+var moduleOptions = func() map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for mod, opts := range knownModules {
+		out[mod] = map[string]bool{}
+		for _, o := range opts {
+			out[mod][o] = true
 		}
 	}
-	return false
-}
+	return out
+}()
+
+func moduleKnows(mod, option string) bool { return moduleOptions[mod][option] }
 
 // matchBuilder turns one module's options into expressions.
 type matchBuilder struct {

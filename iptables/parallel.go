@@ -49,7 +49,14 @@ func (p *saveParser) deferRule(s string, line string, col int, ctr nf.Counters) 
 		return false, nil
 	}
 	name, _, _ := strings.Cut(s[3:], " ")
-	c := p.table.Chain(name)
+	name = strings.TrimRight(name, "\r\t")
+	c := p.lastChain
+	if c == nil || c.Name != name || c.Table != p.table {
+		// iptables-save groups rules by chain: most lines reuse the
+		// previous line's chain.
+		c = p.table.Chain(name)
+		p.lastChain = c
+	}
 	if c == nil {
 		return true, p.errorf(col+3, line, "chain %q not declared in table %s", name, p.table.Name)
 	}
@@ -101,6 +108,13 @@ func (p *saveParser) work(jobs []ruleJob) {
 		j := &jobs[i]
 		if t := j.chain.Table; t != table {
 			table, cache.targets = t, map[string]nf.Expr{}
+		}
+		if line := strings.TrimRight(j.line, "\r \t"); len(line) != len(j.line) || !validText(line) {
+			if !validText(line) {
+				j.err = nf.Errorf(p.o.File, j.lineNo, badByteCol(line), j.line, "binary data in ruleset")
+				continue
+			}
+			j.line = line
 		}
 		s := j.line[j.at:]
 		var err error

@@ -52,6 +52,7 @@ func TestParallelEqualsSequential(t *testing.T) {
 			}
 		}
 	}
+	lines[len(lines)/2] += "\x01"
 	broken := []byte(strings.Join(lines, "\n"))
 	_, perr := Parse(broken, Options{File: "big"})
 	_, serr := Parse(broken, Options{File: "big", Sequential: true})

@@ -287,6 +287,9 @@ func (p *ruleParser) flushModule() error {
 		return nil
 	}
 	key, cacheable := p.span(p.curModTok, p.curModEnd)
+	// Comments are nearly all distinct: hashing them costs more than it
+	// saves. Short option texts are the ones that repeat.
+	cacheable = cacheable && p.curMod != "comment" && len(key) <= 64
 	exprs, hit := p.cache.mod(key, cacheable)
 	if !hit {
 		b := &matchBuilder{fam: p.fam, proto: p.proto}
@@ -337,6 +340,9 @@ func (p *ruleParser) targetOpt(t token) error {
 	}
 	isGoto := t.s == "-g" || t.s == "--goto"
 	key, cacheable := p.span(start, p.i)
+	// Jumps to per-Service chains and DNATs to endpoints are distinct;
+	// ACCEPT, RETURN, KUBE-MARK-MASQ and the like repeat.
+	cacheable = cacheable && len(key) <= 24
 	if e, hit := p.cache.target(key, cacheable); hit {
 		p.target, p.targetName = e, name
 		return nil

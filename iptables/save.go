@@ -119,8 +119,9 @@ type saveParser struct {
 	toks []token
 	slab exprSlab
 	// parallel: "-A" lines are queued as jobs and parsed by workers.
-	parallel bool
-	jobs     []ruleJob
+	parallel  bool
+	jobs      []ruleJob
+	lastChain *nf.Chain
 }
 
 // exprCache shares the expressions of identical option text between rules
@@ -175,6 +176,11 @@ func (p *saveParser) errorf(col int, text, format string, args ...any) error {
 }
 
 func (p *saveParser) parseLine(raw string) error {
+	if p.parallel && p.table != nil && strings.HasPrefix(raw, "-A ") {
+		// The worker checks and trims the line; the order of errors is kept.
+		_, err := p.deferRule(raw, raw, 1, nf.Counters{})
+		return err
+	}
 	line := strings.TrimRight(raw, "\r \t")
 	if strings.IndexByte(line, 0) >= 0 || !validText(line) {
 		return p.errorf(badByteCol(line), raw, "binary data in ruleset")
