@@ -61,8 +61,16 @@ func (p *saveParser) deferRule(s string, line string, col int, ctr nf.Counters) 
 		return true, p.errorf(col+3, line, "chain %q not declared in table %s", name, p.table.Name)
 	}
 	p.jobs = append(p.jobs, ruleJob{line: line, at: col - 1, lineNo: p.line, ctr: ctr, chain: c, fam: p.fam})
+	if len(p.jobs) >= jobBatch {
+		// Bound the queue: parse and attach what is queued so far (all of it
+		// precedes the current line, so its first error is the earliest).
+		return true, p.runJobs(0)
+	}
 	return true, nil
 }
+
+// jobBatch is how many rule lines are queued before workers parse them.
+const jobBatch = 16384
 
 // runJobs parses the queued rules with one worker per CPU and attaches
 // them in order. It returns the error of the earliest bad line before
@@ -95,6 +103,8 @@ func (p *saveParser) runJobs(limit int) error {
 			j.chain.AddRule(r)
 		}
 	}
+	clear(p.jobs)
+	p.jobs = p.jobs[:0]
 	return nil
 }
 

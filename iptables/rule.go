@@ -347,7 +347,11 @@ func (p *ruleParser) targetOpt(t token) error {
 		p.target, p.targetName = e, name
 		return nil
 	}
-	e, err := buildTarget(name, opts, p.fam, isGoto, p.userChain)
+	src := ""
+	if span, ok := p.span(start+1, p.i); ok {
+		src = span // "NAME --opt ...", as written
+	}
+	e, err := buildTargetText(name, opts, p.fam, isGoto, p.userChain, src)
 	if err != nil {
 		return fmt.Errorf("-j %s: %w", name, err)
 	}

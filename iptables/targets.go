@@ -21,7 +21,16 @@ var continueTargets = map[string]bool{
 // Names that are not targets the package knows are user chains; Validate
 // reports those that do not exist.
 func buildTarget(name string, opts []opt, fam nf.IPFamily, isGoto bool, userChain func(string) bool) (nf.Expr, error) {
-	text := targetText(name, opts)
+	return buildTargetText(name, opts, fam, isGoto, userChain, "")
+}
+
+// buildTargetText is buildTarget with the target's source text ("DNAT
+// --to-destination ..."), which statements keep; "" rebuilds it from the
+// options.
+func buildTargetText(name string, opts []opt, fam nf.IPFamily, isGoto bool, userChain func(string) bool, text string) (nf.Expr, error) {
+	if text == "" {
+		text = targetText(name, opts)
+	}
 	if isGoto {
 		return &nf.VerdictExpr{V: nf.Verdict{Kind: nf.VerdictGoto, Chain: name}}, nil
 	}
