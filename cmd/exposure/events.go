@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/exposure-audit/exposure/collect"
 	"io"
 	"io/fs"
 	"os"
@@ -34,6 +35,7 @@ type eventsOpts struct {
 	tz       string
 	services []string
 	snapshot []string
+	live     bool
 	now      func() time.Time
 	exec     logs.Exec
 }
@@ -66,7 +68,8 @@ func eventsCommand(a *app, o *eventsOpts) *cobra.Command {
 	f.IntVar(&o.year, "year", 0, "year of year-less timestamps (klog, journalctl -o short); default: from the file's mtime")
 	f.StringVar(&o.tz, "tz", "", "time zone of zone-less timestamps (firewalld, klog); default: local")
 	f.StringSliceVar(&o.services, "firewalld-services", nil, "directory of firewalld service XML overriding the built-in defaults (repeatable)")
-	f.StringSliceVar(&o.snapshot, "snapshot", nil, "ruleset dump (iptables-save, nft list ruleset [-j]) of the node: reconcile the logs with it (repeatable)")
+	f.StringSliceVar(&o.snapshot, "snapshot", nil, "snapshot bundle (exposure snapshot -o FILE) or ruleset dumps (iptables-save, nft list ruleset [-j]) of the node: reconcile the logs with its rules and sockets (repeatable)")
+	f.BoolVar(&o.live, "live", false, "reconcile the logs with this node's rules and sockets, read live (read-only)")
 	return cmd
 }
 
@@ -90,8 +93,8 @@ func runEvents(ctx context.Context, a *app, o *eventsOpts, args []string) error 
 		return err
 	}
 	a.log.Debug("read logs", "inputs", len(inputs), "events", len(tl.Events), "skipped", tl.Skipped.Total())
-	if len(o.snapshot) > 0 {
-		return o.reconcile(a, tl)
+	if len(o.snapshot) > 0 || o.live {
+		return o.reconcile(ctx, a, tl)
 	}
 	if o.state {
 		return renderState(a.stdout, o.output, logs.Replay(tl.Events), tl)
@@ -105,9 +108,11 @@ func (o *eventsOpts) validate(args []string) error {
 		return fmt.Errorf("parse --output: %q is not table, json or yaml", o.output)
 	case len(args) == 0 && !o.journal:
 		return errors.New("read logs: give files, directories, - for stdin, or --journal")
-	case o.follow && (o.state || len(o.snapshot) > 0):
+	case len(o.snapshot) > 0 && o.live:
+		return errors.New("parse flags: --snapshot and --live do not go together")
+	case o.follow && (o.state || len(o.snapshot) > 0 || o.live):
 		return errors.New("parse flags: --follow goes with neither --state nor --snapshot")
-	case o.state && len(o.snapshot) > 0:
+	case o.state && (len(o.snapshot) > 0 || o.live):
 		return errors.New("parse flags: --state and --snapshot do not go together")
 	}
 	return nil
@@ -394,14 +399,14 @@ func renderData(w io.Writer, format string, v any) error {
 	return err
 }
 
-// reconcile compares what the logs say is open with the rulesets of
-// --snapshot (loaded by the collect package's loader, the same as trace).
-func (o *eventsOpts) reconcile(a *app, tl *logs.Timeline) error {
-	rs, err := newLoader().LoadFiles(o.snapshot...)
+// reconcile compares what the logs say is open with the node: a snapshot
+// bundle (rules and sockets), ruleset dumps (rules only), or the live node.
+func (o *eventsOpts) reconcile(ctx context.Context, a *app, tl *logs.Timeline) error {
+	state, err := o.nodeState(ctx)
 	if err != nil {
 		return usageError(err)
 	}
-	rc := logs.Reconcile(logs.Replay(tl.Events), logs.NewRulesetState(rs))
+	rc := logs.Reconcile(logs.Replay(tl.Events), state)
 	a.log.Debug("reconciled", "missing", len(rc.Missing), "unexplained", len(rc.Unexplained))
 	return renderReconciliation(a.stdout, o.output, rc, tl)
 }
@@ -444,4 +449,69 @@ func findingRow(kind string, f logs.Finding) string {
 	}
 	return strings.Join([]string{kind, string(f.Source), dash(f.Proto), portCell(f.Port, f.PortTo), dash(f.Addr),
 		dash(f.Zone), dash(f.Chain), dash(f.To), f.Reason, ev}, "\t")
+}
+
+// nodeState reads the node the logs are reconciled with.
+func (o *eventsOpts) nodeState(ctx context.Context) (logs.NodeState, error) {
+	if o.live {
+		return bundleState(liveCollector("/proc").Snapshot(ctx))
+	}
+	if len(o.snapshot) == 1 {
+		if data, err := os.ReadFile(o.snapshot[0]); err == nil {
+			if b, err := collect.ReadBundle(data); err == nil {
+				return bundleState(b)
+			}
+		}
+	}
+	rs, err := newLoader().LoadFiles(o.snapshot...)
+	if err != nil {
+		return nil, err
+	}
+	return logs.NewRulesetState(rs), nil
+}
+
+// bundleState is a snapshot bundle as logs.NodeState: its rules, and the
+// listening sockets of its /proc/net tables with their processes.
+func bundleState(b *collect.Bundle) (logs.NodeState, error) {
+	rs, err := b.Rules(newLoader())
+	if err != nil {
+		return nil, err
+	}
+	return &nodeSockets{RulesetState: logs.NewRulesetState(rs), sockets: bundleSockets(b)}, nil
+}
+
+type nodeSockets struct {
+	*logs.RulesetState
+	sockets []logs.Socket
+}
+
+// Sockets implements logs.NodeState: nil when the bundle holds no socket
+// tables (unknown, not "nothing listens").
+func (n *nodeSockets) Sockets() []logs.Socket { return n.sockets }
+
+func bundleSockets(b *collect.Bundle) []logs.Socket {
+	if len(b.ProcNet) == 0 {
+		return nil
+	}
+	owner := map[uint64]string{}
+	for _, p := range b.Processes {
+		for _, ino := range p.Sockets {
+			owner[ino] = p.Comm
+		}
+	}
+	out := []logs.Socket{}
+	for _, f := range b.ProcNet {
+		proto := strings.TrimRight(f.Name, "6")
+		socks, err := collect.ParseProcNet([]byte(f.Data), f.Name)
+		if err != nil {
+			continue
+		}
+		for _, s := range socks {
+			if (proto == "tcp" && s.State != 0x0A) || (proto == "udp" && s.State != 0x07) || proto == "raw" {
+				continue
+			}
+			out = append(out, logs.Socket{Proto: proto, Addr: s.Addr.String(), Port: s.Port, Process: owner[s.Inode]})
+		}
+	}
+	return out
 }
