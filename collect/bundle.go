@@ -116,29 +116,83 @@ var errVersion = errors.New("unsupported bundle version")
 
 // Rules parses and merges the bundle's rulesets. Tables that iptables-nft
 // wrote appear in both `iptables-nft-save` and `nft -j list ruleset`; the
-// iptables-nft reading is kept and the nft copy dropped.
+// iptables-nft reading is kept and the nft copy left out before parsing
+// (its xt expressions are iptables', not nft's).
 func (b *Bundle) Rules(l Loader) (*nf.Ruleset, error) {
 	rs := &nf.Ruleset{}
-	var nft []*nf.Ruleset
 	for _, d := range b.Rulesets {
+		if d.Format != FormatIptables {
+			continue
+		}
 		part, err := d.parse(l)
 		if err != nil {
 			return nil, err
 		}
-		if d.Format == FormatIptables {
-			Merge(rs, part)
-		} else {
-			nft = append(nft, part)
-		}
+		Merge(rs, part)
 	}
-	for _, part := range nft {
-		part.Tables = dropShadowed(part.Tables, rs.Tables)
+	for _, d := range b.Rulesets {
+		if d.Format == FormatIptables {
+			continue
+		}
+		if d.Format == FormatNftJSON {
+			d.Data = withoutTables(d.Data, rs.Tables)
+		}
+		part, err := d.parse(l)
+		if err != nil {
+			return nil, err
+		}
 		Merge(rs, part)
 	}
 	if err := nf.Validate(rs); err != nil {
 		return nil, fmt.Errorf("load bundle rules: %w", err)
 	}
 	return rs, nil
+}
+
+// withoutTables drops from an `nft -j list ruleset` document every object
+// of a table iptables-nft owns (same family and name as a parsed
+// iptables-nft table). A document it cannot read is returned unchanged.
+func withoutTables(data string, ipt []*nf.Table) string {
+	owned := map[string]bool{}
+	for _, t := range ipt {
+		if t.Backend == nf.BackendIptablesNft {
+			owned[string(t.Family)+" "+t.Name] = true
+		}
+	}
+	var doc struct {
+		Nftables []map[string]json.RawMessage `json:"nftables"`
+	}
+	if len(owned) == 0 || json.Unmarshal([]byte(data), &doc) != nil {
+		return data
+	}
+	kept := doc.Nftables[:0]
+	for _, obj := range doc.Nftables {
+		if !ownedObject(obj, owned) {
+			kept = append(kept, obj)
+		}
+	}
+	out, err := json.Marshal(map[string]any{"nftables": kept})
+	if err != nil {
+		return data
+	}
+	return string(out)
+}
+
+func ownedObject(obj map[string]json.RawMessage, owned map[string]bool) bool {
+	for kind, raw := range obj {
+		var head struct{ Family, Table, Name string }
+		if json.Unmarshal(raw, &head) != nil {
+			continue
+		}
+		name := head.Table
+		if kind == "table" {
+			name = head.Name
+		}
+		if owned[head.Family+" "+name] {
+			return true
+		}
+	}
+	return false
 }
 
 func (d RulesetDump) parse(l Loader) (*nf.Ruleset, error) {
@@ -150,21 +204,6 @@ func (d RulesetDump) parse(l Loader) (*nf.Ruleset, error) {
 		fam = nf.IPv6
 	}
 	return iptables.Parse([]byte(d.Data), iptables.Options{File: d.Name, Family: fam, Backend: d.Backend})
-}
-
-// dropShadowed removes nft tables that iptables-nft tables already stand for.
-func dropShadowed(tables, ipt []*nf.Table) []*nf.Table {
-	var out []*nf.Table
-	for _, t := range tables {
-		shadow := false
-		for _, x := range ipt {
-			shadow = shadow || x.Backend == nf.BackendIptablesNft && x.Family == t.Family && x.Name == t.Name
-		}
-		if !shadow {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // Input turns the bundle into the exposure analysis input.

@@ -130,8 +130,8 @@ func exampleBundle(t *testing.T, name string) *Bundle {
 	}
 	node := exampleNodes[name]
 	b := &Bundle{FormatVersion: BundleFormatVersion, Kind: BundleKind, CreatedAt: "2026-11-23T00:00:00Z", Host: name,
-		Tool: "exposure (example built by collect/examples_test.go from examples/" + name + ".iptables-save and .local-addrs)",
-		Rulesets: []RulesetDump{{Name: "iptables-nft ipv4", Source: "examples/" + name + ".iptables-save", Format: FormatIptables, Backend: nf.BackendIptablesNft, Family: 4, Data: string(rules)}},
+		Tool:       "exposure (example built by collect/examples_test.go from examples/" + name + ".iptables-save and .local-addrs)",
+		Rulesets:   []RulesetDump{{Name: "iptables-nft ipv4", Source: "examples/" + name + ".iptables-save", Format: FormatIptables, Backend: nf.BackendIptablesNft, Family: 4, Data: string(rules)}},
 		Interfaces: ifs, Routes: connectedRoutes(ifs), HostNetNS: hostNS,
 		Provenance: map[string]string{"rulesets": "real or generated captures (see examples/README.md)", "interfaces": "examples/" + name + ".local-addrs",
 			"routes": "connected routes of the interfaces", "proc_net": "synthetic, shaped like the node's `ss -tulpn`", "processes": "synthetic"},

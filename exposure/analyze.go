@@ -14,38 +14,55 @@ import (
 // analyzer holds what every unit shares; it is read-only once built.
 type analyzer struct {
 	sim       *trace.Simulator
+	rs        *nf.Ruleset
 	env       *nf.Env
-	rules     map[*nf.Rule]*cuts
-	chains    map[*nf.Chain][]int32
+	// info caches the cuts of each chain entered, computed on first use
+	// (a large dump has far more chains than any scan enters).
+	info      sync.Map
 	listeners listenerIndex
 	sport     uint16
 }
 
-// newAnalyzer prepares the simulator and the cuts of every rule.
+// newAnalyzer prepares the simulator.
 func newAnalyzer(in Input, sport uint16) *analyzer {
 	env := in.Env
 	if env == nil {
 		env = nf.NewEnv()
 	}
-	a := &analyzer{sim: trace.New(in.Ruleset, env), env: env, rules: map[*nf.Rule]*cuts{},
-		chains: map[*nf.Chain][]int32{}, listeners: newListenerIndex(in.Listeners), sport: sport}
-	for _, t := range in.Ruleset.Tables {
-		for _, ch := range t.Chains {
-			a.addChain(ch)
-		}
-	}
-	return a
+	return &analyzer{sim: trace.New(in.Ruleset, env), rs: in.Ruleset, env: env, listeners: newListenerIndex(in.Listeners), sport: sport}
 }
 
-func (a *analyzer) addChain(ch *nf.Chain) {
-	if pc := chainPortCuts(ch, a.env); len(pc) > 0 {
-		a.chains[ch] = pc
+// chainInfo holds the cuts of a chain's rules (nil when a rule has none)
+// and, for a chain indexed on the destination port, the ports of all its
+// rules.
+type chainInfo struct {
+	rules []*cuts
+	index []int32
+}
+
+// chain returns the cached cuts of ch.
+func (a *analyzer) chain(ch *nf.Chain) *chainInfo {
+	if v, ok := a.info.Load(ch); ok {
+		return v.(*chainInfo)
 	}
-	for _, r := range ch.Rules {
+	ci := &chainInfo{rules: make([]*cuts, len(ch.Rules)), index: chainPortCuts(ch, a.env)}
+	for i, r := range ch.Rules {
 		if c := ruleCuts(r, a.env); !c.empty() {
-			a.rules[r] = &c
+			ci.rules[i] = &c
 		}
 	}
+	v, _ := a.info.LoadOrStore(ch, ci)
+	return v.(*chainInfo)
+}
+
+// ruleCutsOf returns the cuts of r (nil for none).
+func (a *analyzer) ruleCutsOf(r *nf.Rule) *cuts {
+	ci := a.chain(r.Chain)
+	if i := r.Index - 1; i >= 0 && i < len(ci.rules) && r.Chain.Rules[i] == r {
+		return ci.rules[i]
+	}
+	c := ruleCuts(r, a.env)
+	return &c
 }
 
 // Analyze computes the exposure map of every requested interface,

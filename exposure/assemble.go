@@ -138,7 +138,7 @@ func exposures(u unit, iv interval, g group, everyone bool) []Exposure {
 	var out []Exposure
 	for _, r := range g.ans.rows {
 		e := Exposure{Proto: protoLabel(u.proto), Addr: u.addr.String(), PortFrom: int(iv.lo), PortTo: int(iv.hi),
-			State: r.state, Sources: srcs, Iface: u.iface, To: targets(r.to, iv), Owner: r.owner,
+			State: r.state, Sources: srcs, Iface: u.iface, To: targets(r.to, iv), Owner: attribute(r),
 			Path: r.path, Conditions: r.conds}
 		if r.listener != nil {
 			e.Listener = *r.listener

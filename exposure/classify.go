@@ -2,6 +2,7 @@ package exposure
 
 import (
 	"fmt"
+	"strconv"
 	"net/netip"
 	"slices"
 	"strings"
@@ -24,7 +25,6 @@ type row struct {
 	path     []trace.Step
 	conds    []string
 	listener *Listener
-	owner    Owner
 }
 
 // target is a destination after NAT; same marks "the probe's own port"
@@ -126,9 +126,6 @@ func (a *analyzer) classify(res trace.Result, pr probe) *answer {
 			}
 		}
 	}
-	for i := range ans.rows {
-		ans.rows[i].owner = attribute(ans.rows[i])
-	}
 	ans.key = answerKey(ans.rows)
 	return ans
 }
@@ -206,23 +203,41 @@ func addTargets(dst, src []target) []target {
 
 // answerKey identifies an answer: two classes with the same key merge.
 func answerKey(rows []row) string {
-	var b strings.Builder
+	b := make([]byte, 0, 256)
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%s|", r.state)
+		b = append(b, r.state...)
+		b = append(b, '|')
 		for _, t := range r.to {
-			fmt.Fprintf(&b, "%s:%d:%t:%.6f,", t.addr, t.port, t.same, t.prob)
+			b = append(b, t.addr...)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(t.port), 10)
+			b = strconv.AppendBool(b, t.same)
+			b = strconv.AppendFloat(b, t.prob, 'g', 6, 64)
+			b = append(b, ',')
 		}
-		b.WriteString("|")
+		b = append(b, '|')
 		for _, s := range r.path {
-			fmt.Fprintf(&b, "%s/%s/%s/%s/%d/%t/%s;", s.Family, s.Backend, s.Table, s.Chain, s.Rule, s.Policy, s.Hook)
+			b = append(b, s.Family...)
+			b = append(b, s.Backend...)
+			b = append(b, s.Table...)
+			b = append(b, s.Chain...)
+			b = strconv.AppendInt(b, int64(s.Rule), 10)
+			b = strconv.AppendBool(b, s.Policy)
+			b = append(b, s.Hook...)
+			b = append(b, ';')
 		}
-		fmt.Fprintf(&b, "|%q|", r.conds)
+		for _, c := range r.conds {
+			b = append(b, '|')
+			b = append(b, c...)
+		}
 		if r.listener != nil {
-			fmt.Fprintf(&b, "%s:%d:%d", r.listener.Addr, r.listener.Port, r.listener.Inode)
+			b = append(b, '|')
+			b = strconv.AppendUint(b, r.listener.Inode, 10)
+			b = append(b, r.listener.Addr...)
 		}
-		b.WriteString("\n")
+		b = append(b, '\n')
 	}
-	return b.String()
+	return string(b)
 }
 
 // protoNumber maps the analysed protocol names.

@@ -90,6 +90,21 @@ func sortFlat(fs []flat) []flat {
 
 // samplePorts returns every rule boundary and its neighbours, the listened
 // ports, the ends, and n random ports.
+// allCuts returns the cuts of every rule of the ruleset.
+func allCuts(a *analyzer) []*cuts {
+	var out []*cuts
+	for _, t := range a.rs.Tables {
+		for _, ch := range t.Chains {
+			for _, c := range a.chain(ch).rules {
+				if c != nil {
+					out = append(out, c)
+				}
+			}
+		}
+	}
+	return out
+}
+
 func samplePorts(a *analyzer, r *rand.Rand, n int) []int {
 	set := map[int]bool{0: true, 1: true, 65534: true, 65535: true}
 	add := func(p int32) {
@@ -99,7 +114,7 @@ func samplePorts(a *analyzer, r *rand.Rand, n int) []int {
 			}
 		}
 	}
-	for _, c := range a.rules {
+	for _, c := range allCuts(a) {
 		for _, p := range c.ports {
 			add(p)
 		}
@@ -125,7 +140,7 @@ func samplePorts(a *analyzer, r *rand.Rand, n int) []int {
 // family, plus n random addresses of the probe-source range.
 func sampleSources(a *analyzer, v4 bool, r *rand.Rand, n int) []netip.Addr {
 	set := map[netip.Addr]bool{}
-	for _, c := range a.rules {
+	for _, c := range allCuts(a) {
 		for _, s := range c.srcs {
 			if s.Is4() == v4 {
 				set[s] = true

@@ -43,14 +43,14 @@ type observer struct {
 
 // Chain implements trace.Observer.
 func (o *observer) Chain(c *nf.Chain) {
-	if pc := o.a.chains[c]; pc != nil {
+	if pc := o.a.chain(c).index; pc != nil {
 		o.addPorts(pc)
 	}
 }
 
 // Rule implements trace.Observer.
 func (o *observer) Rule(r *nf.Rule) {
-	c := o.a.rules[r]
+	c := o.a.ruleCutsOf(r)
 	if c == nil {
 		return
 	}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/exposure-audit/exposure/exposure"
+	"github.com/exposure-audit/exposure/internal/gen/randrules"
+	"github.com/exposure-audit/exposure/internal/netns"
+)
+
+// The lab tests load a ruleset into the node namespace of internal/netns,
+// open real listeners there, run the built `exposure audit` inside the node
+// namespace (live, read-only) and compare every TCP port with a full
+// `nmap -sS -p-` scan from the client namespace.
+
+var buildOnce struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// exposureBinary builds cmd/exposure once per test run.
+func exposureBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "exposure-bin-")
+		if err != nil {
+			buildOnce.err = err
+			return
+		}
+		buildOnce.path = filepath.Join(dir, "exposure")
+		out, err := exec.Command("go", "build", "-o", buildOnce.path, ".").CombinedOutput()
+		if err != nil {
+			buildOnce.err = fmt.Errorf("go build: %v: %s", err, out)
+		}
+	})
+	if buildOnce.err != nil {
+		t.Fatal(buildOnce.err)
+	}
+	return buildOnce.path
+}
+
+// labCase is one ruleset for the lab.
+type labCase struct {
+	name  string
+	rules string
+	// listen are node addresses to listen on with TCP.
+	listen []string
+}
+
+const (
+	labTarget = "198.51.100.1"
+	labClient = "198.51.100.2"
+)
+
+// replyAccept lets the node's answers out whatever the ruleset does on
+// OUTPUT (the exposure model, like nmap's question, is about the probe's
+// path; a ruleset that drops the node's own RSTs is another question).
+var replyAccept = map[string][]string{"raw": {"OUTPUT"}, "mangle": {"OUTPUT", "POSTROUTING"}, "filter": {"OUTPUT"}, "security": {"OUTPUT"}}
+
+func withReplyAccept(text string) string {
+	var b strings.Builder
+	table := ""
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "*") {
+			table = line[1:]
+		}
+		if line == "COMMIT" {
+			for _, ch := range replyAccept[table] {
+				fmt.Fprintf(&b, "-I %s 1 -j ACCEPT\n", ch)
+			}
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+var nfacctRE = regexp.MustCompile(` -m nfacct --nfacct-name\s+\S+`)
+
+func exampleCase(t *testing.T, name string, listen ...string) labCase {
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", name+".iptables-save"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return labCase{name: name, rules: withReplyAccept(nfacctRE.ReplaceAllString(string(data), "")), listen: listen}
+}
+
+func randomCase(seed uint64) labCase {
+	r := rand.New(rand.NewPCG(seed, 17))
+	cfg := randrules.DefaultConfig()
+	cfg.Rules = 60 + r.IntN(60)
+	g := randrules.Generate(r, cfg)
+	text := g.Text
+	// Aim some rules at the scanner: the generator draws sources from the
+	// probe range, the scanner is the lab client.
+	text = strings.ReplaceAll(text, "-s 198.18.0.0/15", "-s "+labClient+"/32")
+	return labCase{name: fmt.Sprintf("random-%d", seed), rules: withReplyAccept(text),
+		listen: []string{labTarget + ":22", "0.0.0.0:80", labTarget + ":443", "0.0.0.0:" + strconv.Itoa(1024+r.IntN(60000))}}
+}
+
+func TestLabAuditMatchesNmap(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: network namespaces, iptables and nmap -sS")
+	}
+	if _, err := exec.LookPath("nmap"); err != nil {
+		t.Skip("needs nmap: " + err.Error())
+	}
+	cases := []labCase{
+		exampleCase(t, "docker-host", "0.0.0.0:22", labTarget+":8080", "0.0.0.0:2375"),
+		exampleCase(t, "kube-proxy-node", "0.0.0.0:22", "0.0.0.0:10250", "0.0.0.0:30080", "127.0.0.1:10248"),
+		exampleCase(t, "openshift-ovnk-node", "0.0.0.0:22", "0.0.0.0:10250", "0.0.0.0:9103"),
+	}
+	for seed := uint64(1); seed <= 6; seed++ {
+		cases = append(cases, randomCase(seed))
+	}
+	bin := exposureBinary(t)
+	total := 0
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			total += runLabCase(t, bin, c)
+		})
+	}
+	t.Logf("%d TCP ports agree with nmap", total)
+}
+
+// runLabCase returns the number of ports compared.
+func runLabCase(t *testing.T, bin string, c labCase) int {
+	lab := netns.New(t)
+	if err := lab.RestoreIptables(netns.NFT, false, c.rules); err != nil {
+		t.Fatalf("load rules: %v", err)
+	}
+	for _, a := range c.listen {
+		if _, err := lab.Listen(lab.NodeNS, "tcp4", a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := rulesText(t, lab)
+	out, err := lab.Run(lab.NodeNS, "", bin, "audit", "--from", labClient, "-i", "n0", "--addr", labTarget, "--proto", "tcp", "-o", "json")
+	if err != nil {
+		t.Fatalf("audit: %v", err)
+	}
+	if after := rulesText(t, lab); after != before {
+		t.Fatalf("the audit changed the rules:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	want := auditStates(t, out)
+	got := nmapStates(t, lab)
+	n := 0
+	for p := 1; p <= 65535; p++ {
+		if got[p] != want[p] {
+			t.Errorf("port %d: nmap says %s, exposure says %s (%s)", p, got[p], want[p], out[:0])
+		}
+		n++
+	}
+	return n
+}
+
+// rulesText is every ruleset of the node with the counters taken out (they
+// move with traffic).
+func rulesText(t *testing.T, lab *netns.Lab) string {
+	var b strings.Builder
+	for _, be := range []netns.Backend{netns.NFT, netns.Legacy} {
+		for _, v6 := range []bool{false, true} {
+			s, err := lab.SaveIptables(be, v6)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(s)
+		}
+	}
+	nft, err := lab.Run(lab.NodeNS, "", "nft", "list", "ruleset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.WriteString(nft)
+	return stripCounters(b.String())
+}
+
+var countersRE = regexp.MustCompile(`\[\d+:\d+\]|counter packets \d+ bytes \d+|^# .*$`)
+
+func stripCounters(s string) string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		out = append(out, countersRE.ReplaceAllString(line, ""))
+	}
+	return strings.Join(out, "\n")
+}
+
+// auditStates maps each port to what nmap should report: forwarded
+// packets reach the lab's quiet server, so nmap sees them filtered.
+func auditStates(t *testing.T, out string) map[int]string {
+	var rep exposure.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("parse audit JSON: %v", err)
+	}
+	states := map[int]string{}
+	for _, e := range rep.Exposures {
+		st := e.State
+		if st == exposure.Forwarded {
+			st = exposure.Filtered
+		}
+		if len(e.Conditions) > 0 {
+			st = "conditional"
+		}
+		for p := e.PortFrom; p <= e.PortTo; p++ {
+			if old, ok := states[p]; ok && old != st {
+				st = "conditional"
+			}
+			states[p] = st
+		}
+	}
+	return states
+}
+
+// nmapRun is the part of nmap's XML output the test reads.
+type nmapRun struct {
+	Hosts []struct {
+		Ports struct {
+			Extra []struct {
+				State string `xml:"state,attr"`
+			} `xml:"extraports"`
+			Ports []struct {
+				ID    int `xml:"portid,attr"`
+				State struct {
+					State string `xml:"state,attr"`
+				} `xml:"state"`
+			} `xml:"port"`
+		} `xml:"ports"`
+	} `xml:"host"`
+}
+
+// nmapStates runs a full SYN scan from the client namespace.
+func nmapStates(t *testing.T, lab *netns.Lab) map[int]string {
+	out, err := lab.Run(lab.ClientNS, "", "nmap", "-sS", "-p-", "-n", "-Pn", "-g", "40000", "-T4", "--max-retries", "3", "-oX", "-", labTarget)
+	if err != nil {
+		t.Fatalf("nmap: %v", err)
+	}
+	var run nmapRun
+	if err := xml.Unmarshal([]byte(out), &run); err != nil || len(run.Hosts) != 1 {
+		t.Fatalf("parse nmap XML (%v): %s", err, out)
+	}
+	h := run.Hosts[0]
+	def := ""
+	if len(h.Ports.Extra) > 0 {
+		def = h.Ports.Extra[0].State
+	}
+	states := map[int]string{}
+	for p := 1; p <= 65535; p++ {
+		states[p] = def
+	}
+	for _, p := range h.Ports.Ports {
+		states[p.ID] = p.State.State
+	}
+	return states
+}
