@@ -252,3 +252,22 @@ func compareGolden(t *testing.T, path, got string) {
 }
 
 func mustNumber(s string) any { return jsonNumber(s) }
+
+// TestHandles: `nft -a list ruleset` comments give Rule.Handle.
+func TestHandles(t *testing.T) {
+	rs, err := ParseText(readTestdata(t, "listed/crio-hostports-handles.txt"), "a.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]uint64{}
+	for _, c := range rs.Tables[0].Chains {
+		for _, r := range c.Rules {
+			got[fmt.Sprintf("%s#%d", c.Name, r.Index)] = r.Handle
+		}
+	}
+	want := map[string]uint64{"hostports#1": 8, "hostports#2": 9, "hostports#3": 10, "masquerading#1": 11,
+		"masquerading#2": 12, "masquerading#3": 13, "output#1": 14, "output#2": 15, "prerouting#1": 16, "prerouting#2": 17}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("handles (-want +got):\n%s", d)
+	}
+}
