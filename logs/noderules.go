@@ -2,6 +2,7 @@ package logs
 
 import (
 	"net/netip"
+	"regexp"
 
 	nf "github.com/exposure-audit/exposure/netfilter"
 )
@@ -12,18 +13,60 @@ import (
 // unknown (nil).
 type RulesetState struct {
 	rules []Rule
+	fw    []FirewalldPort
 }
 
 // NewRulesetState lists the port-bearing rules of rs.
 func NewRulesetState(rs *nf.Ruleset) *RulesetState {
-	return &RulesetState{rules: RulesOf(rs)}
+	return &RulesetState{rules: RulesOf(rs), fw: FirewalldPortsOf(rs)}
 }
 
 // Rules returns the rules that match a destination port.
 func (s *RulesetState) Rules() []Rule { return s.rules }
 
-// FirewalldPorts is unknown from a ruleset: nil.
-func (s *RulesetState) FirewalldPorts() []FirewalldPort { return nil }
+// FirewalldPorts are the ports firewalld's zone "allow" chains accept, or
+// nil when the ruleset holds no firewalld chains (firewalld not running,
+// or its table not captured).
+func (s *RulesetState) FirewalldPorts() []FirewalldPort { return s.fw }
+
+// firewalldAllow matches firewalld's per-zone allow chains: nftables
+// backend "filter_IN_<zone>_allow" (1.x), iptables backend "IN_<zone>_allow".
+var firewalldAllow = regexp.MustCompile(`^(?:filter_)?IN_(.+)_allow$`)
+
+// FirewalldPortsOf lists the ports the runtime firewalld configuration
+// opens, read from its zone allow chains (what `firewall-cmd --add-port`
+// and `--add-service` become), or nil without firewalld chains.
+func FirewalldPortsOf(rs *nf.Ruleset) []FirewalldPort {
+	var out []FirewalldPort
+	seen := false
+	for _, t := range rs.Tables {
+		for _, c := range t.Chains {
+			m := firewalldAllow.FindStringSubmatch(c.Name)
+			if m == nil || (t.Backend == nf.BackendNft && t.Name != "firewalld") {
+				continue
+			}
+			seen = true
+			for _, r := range c.Rules {
+				if rule, ok := ruleOf(c.Name, r); ok && accepts(r) {
+					out = append(out, FirewalldPort{Zone: m[1], Proto: rule.Proto, Port: rule.Port, PortTo: rule.PortTo})
+				}
+			}
+		}
+	}
+	if seen && out == nil {
+		out = []FirewalldPort{}
+	}
+	return out
+}
+
+// accepts tells whether a rule ends in an accept verdict.
+func accepts(r *nf.Rule) bool {
+	if len(r.Exprs) == 0 {
+		return false
+	}
+	v, ok := r.Exprs[len(r.Exprs)-1].(*nf.VerdictExpr)
+	return ok && v.V.Kind == nf.VerdictAccept
+}
 
 // Sockets are unknown from a ruleset: nil.
 func (s *RulesetState) Sockets() []Socket { return nil }
