@@ -28,29 +28,8 @@ func kernelSeeds() int {
 	return n
 }
 
-// labEnv describes the lab's node to the simulator: its addresses,
-// interfaces and routes (connected subnets, default via the server side,
-// unreachable probe-source ranges).
-func labEnv(lab *netns.Lab) *nf.Env {
-	env := nf.NewEnv()
-	env.RoutesComplete = true
-	for _, k := range lab.Links {
-		ifc := nf.Iface{Name: k.Name, MAC: k.MAC.String()}
-		for _, p := range []netip.Prefix{k.Addr4, k.Addr6} {
-			env.Local[p.Addr()] = true
-			ifc.Addrs = append(ifc.Addrs, p)
-			env.Routes = append(env.Routes, nf.Route{Prefix: p.Masked(), Iface: k.Name})
-		}
-		env.Ifaces = append(env.Ifaces, ifc)
-	}
-	env.Ifaces = append(env.Ifaces, nf.Iface{Name: "lo", Addrs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/8"), netip.MustParsePrefix("::1/128")}})
-	env.Routes = append(env.Routes,
-		nf.Route{Prefix: netip.MustParsePrefix("0.0.0.0/0"), Iface: "n1"},
-		nf.Route{Prefix: netip.MustParsePrefix("::/0"), Iface: "n1"},
-		nf.Route{Prefix: netip.MustParsePrefix("198.18.0.0/15"), Unreachable: true},
-		nf.Route{Prefix: netip.MustParsePrefix("2001:db8:ff00::/40"), Unreachable: true})
-	return env
-}
+// labEnv describes the lab's node to the simulator.
+func labEnv(lab *netns.Lab) *nf.Env { return lab.Env() }
 
 // probeInput turns a lab probe into the simulator's input.
 func probeInput(p netns.Probe) trace.Input {
