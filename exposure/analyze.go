@@ -13,14 +13,17 @@ import (
 
 // analyzer holds what every unit shares; it is read-only once built.
 type analyzer struct {
-	sim       *trace.Simulator
-	rs        *nf.Ruleset
-	env       *nf.Env
+	sim *trace.Simulator
+	rs  *nf.Ruleset
+	env *nf.Env
 	// info caches the cuts of each chain entered, computed on first use
 	// (a large dump has far more chains than any scan enters).
 	info      sync.Map
 	listeners listenerIndex
 	sport     uint16
+	// locals are the analysed local addresses: answers are shared between
+	// two of them when no evaluated rule tells them apart.
+	locals []netip.Addr
 }
 
 // newAnalyzer prepares the simulator.
@@ -38,31 +41,75 @@ func newAnalyzer(in Input, sport uint16) *analyzer {
 type chainInfo struct {
 	rules []*cuts
 	index []int32
+	// sigs[r] (per rule) and sig (chain index on the destination) give,
+	// per local address, a hash of the destination ranges holding it.
+	sigs [][]uint64
+	sig  []uint64
 }
 
-// chain returns the cached cuts of ch.
+// chainCache holds the chain infos one worker computed (no locking).
+type chainCache map[*nf.Chain]*chainInfo
+
+// chainIn returns the cuts of ch from the worker's cache.
+func (a *analyzer) chainIn(cc chainCache, ch *nf.Chain) *chainInfo {
+	if ci := cc[ch]; ci != nil {
+		return ci
+	}
+	ci := a.chain(ch)
+	cc[ch] = ci
+	return ci
+}
+
+// chain returns the shared cached cuts of ch.
 func (a *analyzer) chain(ch *nf.Chain) *chainInfo {
 	if v, ok := a.info.Load(ch); ok {
 		return v.(*chainInfo)
 	}
-	ci := &chainInfo{rules: make([]*cuts, len(ch.Rules)), index: chainPortCuts(ch, a.env)}
+	ci := &chainInfo{rules: make([]*cuts, len(ch.Rules)), sigs: make([][]uint64, len(ch.Rules)), index: chainPortCuts(ch, a.env)}
+	var all []addrRange
 	for i, r := range ch.Rules {
 		if c := ruleCuts(r, a.env); !c.empty() {
-			ci.rules[i] = &c
+			kept := c
+			ci.rules[i] = &kept
+			ci.sigs[i] = a.dstSig(c.dsts)
+			all = append(all, c.dsts...)
 		}
+	}
+	if ch.Index != nil && ch.Index.Field == nf.FieldDst {
+		ci.sig = a.dstSig(all)
 	}
 	v, _ := a.info.LoadOrStore(ch, ci)
 	return v.(*chainInfo)
 }
 
-// ruleCutsOf returns the cuts of r (nil for none).
-func (a *analyzer) ruleCutsOf(r *nf.Rule) *cuts {
-	ci := a.chain(r.Chain)
+// ruleCutsOf returns the cuts of r (nil for none) and its destination
+// signature.
+func (a *analyzer) ruleCutsOf(cc chainCache, r *nf.Rule) (*cuts, []uint64) {
+	ci := a.chainIn(cc, r.Chain)
 	if i := r.Index - 1; i >= 0 && i < len(ci.rules) && r.Chain.Rules[i] == r {
-		return ci.rules[i]
+		return ci.rules[i], ci.sigs[i]
 	}
 	c := ruleCuts(r, a.env)
-	return &c
+	return &c, a.dstSig(c.dsts)
+}
+
+// dstSig hashes, per local address, the indexes of the ranges holding it:
+// two addresses with equal hashes are treated alike by those ranges.
+func (a *analyzer) dstSig(rs []addrRange) []uint64 {
+	if len(rs) == 0 {
+		return nil
+	}
+	sig := make([]uint64, len(a.locals))
+	for i, l := range a.locals {
+		h := uint64(14695981039346656037)
+		for j, r := range rs {
+			if inRange(r, l) {
+				h = (h ^ uint64(j+1)) * 1099511628211
+			}
+		}
+		sig[i] = h
+	}
+	return sig
 }
 
 // Analyze computes the exposure map of every requested interface,
@@ -77,6 +124,7 @@ func Analyze(in Input, opt Options) (*Report, error) {
 		return nil, err
 	}
 	a := newAnalyzer(in, opt.SourcePort)
+	a.locals = opt.Addrs
 	cells := a.run(units, opt.Workers)
 	rep := &Report{Exposures: []Exposure{}, Notes: notes}
 	for i, u := range units {
@@ -86,26 +134,45 @@ func Analyze(in Input, opt Options) (*Report, error) {
 	return rep, nil
 }
 
-// run refines the units in parallel.
+// run refines the units in parallel: units that differ only in their
+// local address run in order in one worker, each seeded with the cells of
+// the previous one.
 func (a *analyzer) run(units []unit, workers int) [][]cell {
 	out := make([][]cell, len(units))
-	next := make(chan int)
+	var groups [][]int
+	for i, u := range units {
+		if n := len(groups); n > 0 && sameGroup(units[groups[n-1][0]], u) {
+			groups[n-1] = append(groups[n-1], i)
+			continue
+		}
+		groups = append(groups, []int{i})
+	}
+	next := make(chan []int)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				out[i] = a.refine(units[i])
+			cc := chainCache{}
+			for g := range next {
+				var prev []cell
+				for _, i := range g {
+					out[i] = a.refine(units[i], prev, cc)
+					prev = out[i]
+				}
 			}
 		}()
 	}
-	for i := range units {
-		next <- i
+	for _, g := range groups {
+		next <- g
 	}
 	close(next)
 	wg.Wait()
 	return out
+}
+
+func sameGroup(x, y unit) bool {
+	return x.iface == y.iface && x.proto == y.proto && x.src == y.src && x.fixed == y.fixed
 }
 
 // defaults fills the options from the environment.

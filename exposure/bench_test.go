@@ -4,7 +4,9 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/exposure-audit/exposure/iptables"
 	nf "github.com/exposure-audit/exposure/netfilter"
@@ -46,6 +48,8 @@ func benchAnalyze(b *testing.B, opt Options) {
 	in := kpDump(b)
 	runtime.GC()
 	b.ReportAllocs()
+	var ru0, ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	b.ResetTimer()
 	var rep *Report
 	for b.Loop() {
@@ -55,6 +59,9 @@ func benchAnalyze(b *testing.B, opt Options) {
 		}
 	}
 	b.StopTimer()
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(len(rep.Exposures)), "ranges")

@@ -17,9 +17,17 @@ type cuts struct {
 	ports []int32
 	srcs  []netip.Addr
 	atom  bool
+	// dsts are the destination ranges the expressions test; dstAny marks
+	// a dependence on the destination that ranges do not describe (an
+	// unknown expression, REDIRECT, addrtype relative to an interface).
+	// They decide whether two local addresses can share an answer.
+	dsts   []addrRange
+	dstAny bool
 }
 
-func (c *cuts) empty() bool { return len(c.ports) == 0 && len(c.srcs) == 0 && !c.atom }
+func (c *cuts) empty() bool {
+	return len(c.ports) == 0 && len(c.srcs) == 0 && !c.atom && len(c.dsts) == 0 && !c.dstAny
+}
 
 // addPorts records the interval [lo, hi].
 func (c *cuts) addPorts(lo, hi uint64) {
@@ -44,6 +52,9 @@ func (c *cuts) addAddrs(lo, hi netip.Addr) {
 
 // normalize sorts and deduplicates.
 func (c *cuts) normalize() {
+	if len(c.ports) < 2 && len(c.srcs) < 2 {
+		return
+	}
 	slices.Sort(c.ports)
 	c.ports = slices.Compact(c.ports)
 	slices.SortFunc(c.srcs, func(a, b netip.Addr) int { return a.Compare(b) })
@@ -87,9 +98,14 @@ func exprCuts(e nf.Expr, t *nf.Table, env *nf.Env, c *cuts) {
 		fieldCuts(m.Match, c)
 	case *nf.NATStmt:
 		natPortCuts(m.PortLo, m.PortHi, c)
+		c.dstAny = c.dstAny || m.Kind == nf.NATRedirect
+	case *nf.AddrTypeMatch:
+		// Every local IPv4 address is LOCAL; relative to an interface, or
+		// under IPv6's route-based rules, it depends on the address.
+		c.dstAny = c.dstAny || m.Dst != 0 && (m.LimitIn || m.LimitOut || t == nil || t.Family != nf.FamilyIPv4)
 	case *nftables.NATMap:
 		natMapCuts(m, t, env, c)
-	case *nf.AddrTypeMatch, *nf.StatisticMatch, *nf.StatefulMatch, *nf.CommentMatch, *nf.PhysdevMatch,
+	case *nf.StatisticMatch, *nf.StatefulMatch, *nf.CommentMatch, *nf.PhysdevMatch,
 		*nf.MarkStmt, *nf.ConnmarkCopyStmt, *nf.NotrackStmt, *nf.NopStmt, *nf.UnknownTarget, nf.Const,
 		*nf.VerdictExpr, *nftables.NumgenVMap, *nftables.NumgenMatch, *nftables.FlowOffload:
 	default:
@@ -105,6 +121,10 @@ func fieldCuts(m *nf.FieldMatch, c *cuts) {
 	case nf.FieldSrc, nf.FieldCTOrigSrc:
 		for _, v := range m.Values {
 			c.addAddrs(v.AddrLo, v.AddrHi)
+		}
+	case nf.FieldDst, nf.FieldCTOrigDst:
+		for _, v := range m.Values {
+			c.dsts = append(c.dsts, addrRange{v.AddrLo, v.AddrHi})
 		}
 	}
 }
@@ -165,6 +185,9 @@ func setCuts(keys []nf.Field, dirs []string, s *nf.Set, c *cuts) {
 			if src && v.Kind == nf.ValAddr {
 				c.addAddrs(v.AddrLo, v.AddrHi)
 			}
+			if !src && v.Kind == nf.ValAddr {
+				c.dsts = append(c.dsts, addrRange{v.AddrLo, v.AddrHi})
+			}
 		}
 	}
 }
@@ -223,7 +246,7 @@ func opaqueCuts(e nf.Expr, c *cuts) {
 			natPortCuts(uint16(f.Elem().FieldByName("PortLo").Uint()), uint16(f.Elem().FieldByName("PortHi").Uint()), c)
 		case f.Kind() == reflect.Bool || f.Kind() == reflect.String || f.Kind() == reflect.Uint8:
 		default:
-			c.atom = true
+			c.atom, c.dstAny = true, true
 		}
 	}
 }

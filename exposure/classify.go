@@ -2,9 +2,9 @@ package exposure
 
 import (
 	"fmt"
-	"strconv"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	nf "github.com/exposure-audit/exposure/netfilter"
@@ -16,6 +16,9 @@ import (
 type answer struct {
 	rows []row
 	key  string
+	// echo: an outcome kept the probe's destination address while being
+	// forwarded or DNATed, so the answer names the probed address.
+	echo bool
 }
 
 // row is one state of an answer.
@@ -40,6 +43,7 @@ type target struct {
 type probe struct {
 	proto uint8
 	port  int
+	dst   netip.Addr
 }
 
 // outcomeRow classifies one outcome of the tracer.
@@ -53,6 +57,12 @@ func (a *analyzer) outcomeRow(o trace.Outcome, pr probe) row {
 		r.state, r.listener = a.localState(o, pr)
 		if o.Packet.CT.DNAT {
 			r.to = []target{finalTarget(o, pr)}
+		}
+		if o.Packet.CT.SNAT && !a.routable(o.Packet.Src) {
+			// The stack answers the rewritten source; without a route to it
+			// the answer is dropped before conntrack could undo the SNAT
+			// (ip_send_unicast_reply's route lookup): the scanner sees nothing.
+			r.state = Filtered
 		}
 	case o.Verdict == nf.VerdictReject.String():
 		r.state = rejectState(o.RejectWith, pr.proto)
@@ -82,6 +92,16 @@ func (a *analyzer) localState(o trace.Outcome, pr probe) (string, *Listener) {
 		return Open, l
 	}
 	return Closed, nil
+}
+
+// routable reports whether the node has a route to a (true when no
+// routes are known).
+func (a *analyzer) routable(addr netip.Addr) bool {
+	if len(a.env.Routes) == 0 || a.env.IsLocal(addr) {
+		return true
+	}
+	r, ok := a.env.Lookup(addr)
+	return ok && !r.Unreachable
 }
 
 // rejectState maps a REJECT reply onto what nmap reports: a TCP RST is
@@ -116,8 +136,18 @@ func (a *analyzer) classify(res trace.Result, pr probe) *answer {
 		all = append(all, a.groupRows(groups[k], pr))
 	}
 	ans := &answer{}
+	for _, o := range res.Outcomes {
+		if (o.Delivered == trace.DeliveredForward || o.Packet.CT.DNAT) && o.Packet.Dst == pr.dst {
+			ans.echo = true
+		}
+	}
 	if sameStates(all) {
 		ans.rows = a.groupRows(res.Outcomes, pr)
+		if common := commonConds(order); len(common) > 0 {
+			for i := range ans.rows {
+				ans.rows[i].conds = append(slices.Clone(common), ans.rows[i].conds...)
+			}
+		}
 	} else {
 		for i, k := range order {
 			for _, r := range all[i] {
@@ -128,6 +158,17 @@ func (a *analyzer) classify(res trace.Result, pr probe) *answer {
 	}
 	ans.key = answerKey(ans.rows)
 	return ans
+}
+
+// commonConds are the assumptions every group rests on: they hold
+// whatever the other assumptions say, so they stay conditions.
+func commonConds(keys []string) []string {
+	common := splitConds(keys[0])
+	for _, k := range keys[1:] {
+		in := splitConds(k)
+		common = slices.DeleteFunc(common, func(c string) bool { return !slices.Contains(in, c) })
+	}
+	return common
 }
 
 // sameStates reports whether every group leads to the same states.

@@ -73,28 +73,44 @@ func chainOwner(table, name string) (comp, kind string, ok bool) {
 }
 
 var (
-	commentRE   = regexp.MustCompile(`comment "((?:[^"\\]|\\.)*)"`)
 	serviceRE   = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[-a-z0-9]*)?)`)
 	hostportRE  = regexp.MustCompile(`^(\S+) hostport (\d+)`)
 	cniDnatRE   = regexp.MustCompile(`dnat name: "([^"]*)" id: "([^"]*)"`)
 	sourceCIDRE = regexp.MustCompile(`-s (\S+/\d+)`)
 )
 
-// stepComment returns the comment of a step's rule text.
+// stepComment returns the comment of a step's rule text (iptables
+// `--comment "..."`, nft `comment "..."`).
 func stepComment(s trace.Step) string {
-	m := commentRE.FindStringSubmatch(s.Text)
-	if m == nil {
+	i := strings.Index(s.Text, `comment "`)
+	if i < 0 {
 		return ""
 	}
-	return strings.ReplaceAll(m[1], `\"`, `"`)
+	rest := s.Text[i+len(`comment "`):]
+	var b strings.Builder
+	for j := 0; j < len(rest); j++ {
+		switch {
+		case rest[j] == '\\' && j+1 < len(rest):
+			j++
+			b.WriteByte(rest[j])
+		case rest[j] == '"':
+			return b.String()
+		default:
+			b.WriteByte(rest[j])
+		}
+	}
+	return b.String()
 }
 
-// dnatStep returns the index of the step that rewrote the destination.
+// dnatStep returns the index of the step that rewrote the destination:
+// an iptables DNAT or REDIRECT target, or an nft dnat/redirect statement.
 func dnatStep(path []trace.Step) int {
 	for i, s := range path {
-		t := strings.ToUpper(s.Target)
-		if strings.HasPrefix(t, "DNAT") || strings.HasPrefix(t, "REDIRECT") || strings.Contains(strings.ToLower(s.Text), " dnat ") ||
-			strings.Contains(strings.ToLower(s.Text), " redirect") && !strings.HasPrefix(t, "DROP") {
+		t := s.Target
+		if len(t) >= 4 && (strings.EqualFold(t[:4], "DNAT") || len(t) >= 8 && strings.EqualFold(t[:8], "REDIRECT")) {
+			return i
+		}
+		if s.Backend == "nftables" && (strings.Contains(s.Text, "dnat ") || strings.Contains(s.Text, "redirect")) {
 			return i
 		}
 	}
@@ -130,6 +146,10 @@ func annotate(o *Owner, s trace.Step) {
 		o.Kind = kind
 	}
 	c := stepComment(s)
+	if c == "" {
+		annotateRanges(o, s)
+		return
+	}
 	if m := serviceRE.FindStringSubmatch(c); m != nil && o.Service == "" && strings.HasPrefix(s.Chain, "KUBE-") {
 		o.Service = m[1]
 		switch {
@@ -148,6 +168,12 @@ func annotate(o *Owner, s trace.Step) {
 			o.Component = CompPodman
 		}
 	}
+	annotateRanges(o, s)
+}
+
+// annotateRanges adds the loadBalancerSourceRanges a kube-proxy firewall
+// rule names.
+func annotateRanges(o *Owner, s trace.Step) {
 	if (s.Chain == "KUBE-PROXY-FIREWALL" || strings.HasPrefix(s.Chain, "KUBE-FW-")) && !s.Policy {
 		if m := sourceCIDRE.FindStringSubmatch(s.Text); m != nil {
 			o.SourceRanges = append(o.SourceRanges, m[1])

@@ -26,34 +26,59 @@ type box struct {
 	plo, phi int32
 }
 
-// cell is a final box and its answer (nil for martian sources).
+// cell is a final box and its answer (nil for martian sources). same
+// marks the local addresses (indexes of analyzer.locals) whose probes of
+// the box get the same answer: no evaluated rule told them apart.
 type cell struct {
 	box
-	ans *answer
+	ans  *answer
+	same []bool
 }
 
 // observer collects the cuts of the rules a trace evaluates that fall
 // strictly inside the box.
 type observer struct {
 	a     *analyzer
+	cc    chainCache
 	b     box
 	ports []int32
 	srcs  []netip.Addr
+	// sig accumulates the destination signatures of what was evaluated;
+	// dstAny records a dependence on the destination ranges do not show.
+	sig    []uint64
+	dstAny bool
+}
+
+// mix adds a signature.
+func (o *observer) mix(sig []uint64) {
+	if sig == nil {
+		return
+	}
+	if o.sig == nil {
+		o.sig = make([]uint64, len(sig))
+	}
+	for i, h := range sig {
+		o.sig[i] = (o.sig[i]^h)*1099511628211 + 1
+	}
 }
 
 // Chain implements trace.Observer.
 func (o *observer) Chain(c *nf.Chain) {
-	if pc := o.a.chain(c).index; pc != nil {
-		o.addPorts(pc)
+	ci := o.a.chainIn(o.cc, c)
+	if ci.index != nil {
+		o.addPorts(ci.index)
 	}
+	o.mix(ci.sig)
 }
 
 // Rule implements trace.Observer.
 func (o *observer) Rule(r *nf.Rule) {
-	c := o.a.ruleCutsOf(r)
+	c, sig := o.a.ruleCutsOf(o.cc, r)
 	if c == nil {
 		return
 	}
+	o.mix(sig)
+	o.dstAny = o.dstAny || c.dstAny
 	if c.atom {
 		o.addPorts(allPorts)
 	}
@@ -73,10 +98,22 @@ func (o *observer) addPorts(sorted []int32) {
 }
 
 // refine partitions one unit into cells whose probes all get the same
-// answer.
-func (a *analyzer) refine(u unit) []cell {
+// answer. Cells of prev (the same unit for another local address) that
+// hold for this address too are taken over; the others are refined.
+func (a *analyzer) refine(u unit, prev []cell, cc chainCache) []cell {
 	var out []cell
 	queue := a.initialBoxes(u)
+	if prev != nil {
+		queue = queue[:0]
+		me := slices.Index(a.locals, u.addr)
+		for _, c := range prev {
+			if me >= 0 && c.same != nil && c.same[me] && !a.listened(u, c.box) {
+				out = append(out, c)
+			} else {
+				queue = append(queue, c.box)
+			}
+		}
+	}
 	for len(queue) > 0 {
 		b := queue[len(queue)-1]
 		queue = queue[:len(queue)-1]
@@ -85,23 +122,59 @@ func (a *analyzer) refine(u unit) []cell {
 			rep, ok = b.src.lo, true
 		}
 		if !ok {
-			out = append(out, cell{box: b})
+			out = append(out, cell{box: b, same: a.allSame()})
 			continue
 		}
-		ans, obs := a.evalObserved(u, rep, b)
+		ans, obs := a.evalObserved(u, rep, b, cc)
+		same := a.sameAs(u, obs, ans)
 		if len(obs.ports) == 0 && len(obs.srcs) == 0 {
-			out = append(out, cell{box: b, ans: ans})
+			out = append(out, cell{box: b, ans: ans, same: same})
 			continue
 		}
 		for _, sub := range split(b, obs) {
 			if sub.plo == b.plo && inRange(sub.src, rep) {
-				out = append(out, cell{box: sub, ans: ans})
+				out = append(out, cell{box: sub, ans: ans, same: same})
 			} else {
 				queue = append(queue, sub)
 			}
 		}
 	}
 	return out
+}
+
+func (a *analyzer) allSame() []bool {
+	s := make([]bool, len(a.locals))
+	for i := range s {
+		s[i] = true
+	}
+	return s
+}
+
+// sameAs lists the local addresses the evaluated rules did not tell apart
+// from u.addr. An answer that names the probe's own address (a DNAT that
+// kept it) is not shared.
+func (a *analyzer) sameAs(u unit, o *observer, ans *answer) []bool {
+	me := slices.Index(a.locals, u.addr)
+	if me < 0 || o.dstAny || ans.echo {
+		return nil
+	}
+	s := make([]bool, len(a.locals))
+	for i, l := range a.locals {
+		s[i] = l.Is4() == u.addr.Is4() && (o.sig == nil || o.sig[i] == o.sig[me])
+	}
+	return s
+}
+
+// listened reports whether a socket listens on a port of the box (its
+// answer depends on the address it is bound to).
+func (a *analyzer) listened(u unit, b box) bool {
+	ports := a.listeners[nf.ProtoName(u.proto)]
+	for p := range ports {
+		if int32(p) >= b.plo && int32(p) <= b.phi {
+			return true
+		}
+	}
+	return false
 }
 
 func inRange(r addrRange, a netip.Addr) bool { return a.Compare(r.lo) >= 0 && a.Compare(r.hi) <= 0 }
@@ -113,7 +186,7 @@ func (a *analyzer) initialBoxes(u unit) []box {
 		return []box{{src: u.src}}
 	}
 	b := box{src: u.src, plo: 0, phi: 65535}
-	o := &observer{a: a, b: b}
+	o := &observer{a: a, b: b, cc: chainCache{}}
 	o.addPorts(a.listeners.portCuts(nf.ProtoName(u.proto)))
 	if len(o.ports) == 0 {
 		return []box{b}
@@ -148,8 +221,8 @@ func split(b box, o *observer) []box {
 
 // evalObserved traces the box's representative probe and reports the
 // cuts the evaluated rules draw inside the box.
-func (a *analyzer) evalObserved(u unit, src netip.Addr, b box) (*answer, *observer) {
-	o := &observer{a: a, b: b}
+func (a *analyzer) evalObserved(u unit, src netip.Addr, b box, cc chainCache) (*answer, *observer) {
+	o := &observer{a: a, b: b, cc: cc}
 	return a.eval(u, src, int(b.plo), o), o
 }
 
@@ -161,5 +234,5 @@ func (a *analyzer) eval(u unit, src netip.Addr, port int, obs trace.Observer) *a
 		r := row{state: Filtered, conds: []string{"trace failed: " + err.Error()}, path: []trace.Step{}}
 		return &answer{rows: []row{r}, key: answerKey([]row{r})}
 	}
-	return a.classify(res, probe{proto: u.proto, port: port})
+	return a.classify(res, probe{proto: u.proto, port: port, dst: u.addr})
 }

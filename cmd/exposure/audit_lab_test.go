@@ -155,12 +155,20 @@ func runLabCase(t *testing.T, bin string, c labCase) int {
 	}
 	want := auditStates(t, out)
 	got := nmapStates(t, lab)
-	n := 0
+	n, cond := 0, 0
 	for p := 1; p <= 65535; p++ {
+		if want[p] == "conditional" {
+			cond++
+			continue
+		}
 		if got[p] != want[p] {
-			t.Errorf("port %d: nmap says %s, exposure says %s (%s)", p, got[p], want[p], out[:0])
+			t.Errorf("port %d: nmap says %q, exposure says %q", p, got[p], want[p])
+			continue
 		}
 		n++
+	}
+	if cond > 0 {
+		t.Logf("%d ports rest on an assumption (not compared)", cond)
 	}
 	return n
 }
@@ -227,7 +235,10 @@ type nmapRun struct {
 	Hosts []struct {
 		Ports struct {
 			Extra []struct {
-				State string `xml:"state,attr"`
+				State   string `xml:"state,attr"`
+				Reasons []struct {
+					Ports string `xml:"ports,attr"`
+				} `xml:"extrareasons"`
 			} `xml:"extraports"`
 			Ports []struct {
 				ID    int `xml:"portid,attr"`
@@ -241,7 +252,7 @@ type nmapRun struct {
 
 // nmapStates runs a full SYN scan from the client namespace.
 func nmapStates(t *testing.T, lab *netns.Lab) map[int]string {
-	out, err := lab.Run(lab.ClientNS, "", "nmap", "-sS", "-p-", "-n", "-Pn", "-g", "40000", "-T4", "--max-retries", "3", "-oX", "-", labTarget)
+	out, err := lab.Run(lab.ClientNS, "", "nmap", "-sS", "-p-", "-n", "-Pn", "-g", "40000", "-T4", "--max-retries", "2", "--min-rate", "5000", "-oX", "-", labTarget)
 	if err != nil {
 		t.Fatalf("nmap: %v", err)
 	}
@@ -250,16 +261,41 @@ func nmapStates(t *testing.T, lab *netns.Lab) map[int]string {
 		t.Fatalf("parse nmap XML (%v): %s", err, out)
 	}
 	h := run.Hosts[0]
-	def := ""
-	if len(h.Ports.Extra) > 0 {
-		def = h.Ports.Extra[0].State
-	}
 	states := map[int]string{}
-	for p := 1; p <= 65535; p++ {
-		states[p] = def
+	for _, x := range h.Ports.Extra {
+		for _, r := range x.Reasons {
+			for _, p := range portList(t, r.Ports) {
+				states[p] = x.State
+			}
+		}
 	}
 	for _, p := range h.Ports.Ports {
 		states[p.ID] = p.State.State
 	}
 	return states
+}
+
+// portList reads nmap's "1-21,23,25-30".
+func portList(t *testing.T, s string) []int {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		if part == "" {
+			continue
+		}
+		lo, hi, rng := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			t.Fatalf("nmap port list %q: %v", s, err)
+		}
+		b := a
+		if rng {
+			if b, err = strconv.Atoi(hi); err != nil {
+				t.Fatalf("nmap port list %q: %v", s, err)
+			}
+		}
+		for p := a; p <= b; p++ {
+			out = append(out, p)
+		}
+	}
+	return out
 }
