@@ -68,7 +68,9 @@ type ruleParser struct {
 	// whose meaning depends on -p and is never shared.
 	curModTok, curModEnd int
 	curOpts              []opt
-	sawImplicit          bool
+	// argBuf holds the option arguments of the rule being parsed.
+	argBuf      []string
+	sawImplicit bool
 }
 
 func (p *ruleParser) next() (token, bool) {
@@ -275,7 +277,8 @@ func (p *ruleParser) moduleOpt(t token, neg bool) error {
 			k--
 			continue
 		}
-		o.args = append(o.args, a)
+		p.argBuf = append(p.argBuf, a)
+		o.args = p.argBuf[len(p.argBuf)-len(o.args)-1 : len(p.argBuf) : len(p.argBuf)]
 	}
 	p.curOpts = append(p.curOpts, o)
 	p.curModEnd = p.i
@@ -284,6 +287,18 @@ func (p *ruleParser) moduleOpt(t token, neg bool) error {
 
 func (p *ruleParser) flushModule() error {
 	if p.curMod == "" {
+		return nil
+	}
+	if p.curMod == "comment" {
+		// Comments are nearly all distinct: no cache, no slice.
+		for _, o := range p.curOpts {
+			c := &nf.CommentMatch{Text: strings.Join(o.args, " ")}
+			if p.comment == "" {
+				p.comment = c.Text
+			}
+			p.matches = append(p.matches, c)
+		}
+		p.curMod, p.curOpts = "", p.curOpts[:0]
 		return nil
 	}
 	key, cacheable := p.span(p.curModTok, p.curModEnd)
@@ -305,7 +320,7 @@ func (p *ruleParser) flushModule() error {
 		}
 	}
 	p.matches = append(p.matches, exprs...)
-	p.curMod, p.curOpts = "", nil
+	p.curMod, p.curOpts = "", p.curOpts[:0]
 	return nil
 }
 
@@ -370,6 +385,9 @@ func isBaseLong(s string) bool {
 
 // rules returns the rule bodies: one per combination of -s and -d list
 // entries, as iptables expands "-s a,b" into several rules.
+// single reports whether the rule expands into one rule (no -s/-d lists).
+func (p *ruleParser) single() bool { return len(p.src) <= 1 && len(p.dst) <= 1 }
+
 func (p *ruleParser) rules() [][]nf.Expr {
 	if len(p.src) <= 1 && len(p.dst) <= 1 {
 		return [][]nf.Expr{p.body(p.addrMatch(nf.FieldSrc, p.src, p.srcNeg), p.addrMatch(nf.FieldDst, p.dst, p.dstNeg))}
@@ -428,8 +446,14 @@ func (p *ruleParser) body(src, dst nf.Expr) []nf.Expr {
 	return out
 }
 
-// exprSlab hands out expression slices from shared chunks.
-type exprSlab struct{ buf []nf.Expr }
+// exprSlab hands out expression slices (and, through rule, rule records)
+// from shared chunks.
+type exprSlab struct {
+	buf   []nf.Expr
+	rules ruleSlab
+	// scratch is the rule parser reused from rule to rule.
+	scratch ruleParser
+}
 
 func (s *exprSlab) take(n int) []nf.Expr {
 	if s == nil {
