@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/exposure-audit/exposure/exposure"
 	"github.com/exposure-audit/exposure/internal/gen/randrules"
@@ -298,4 +299,24 @@ func portList(t *testing.T, s string) []int {
 		}
 	}
 	return out
+}
+
+// TestLabNmapBaseline times one full default `nmap -sS -p-` scan of one
+// address in the lab, the yardstick of docs/perf-exposure.md.
+func TestLabNmapBaseline(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: network namespaces and nmap -sS")
+	}
+	if _, err := exec.LookPath("nmap"); err != nil {
+		t.Skip("needs nmap: " + err.Error())
+	}
+	lab := netns.New(t)
+	if _, err := lab.Listen(lab.NodeNS, "tcp4", labTarget+":22"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := lab.Run(lab.ClientNS, "", "nmap", "-sS", "-p-", "-n", "-Pn", labTarget); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("nmap -sS -p- of %s took %v", labTarget, time.Since(start))
 }
