@@ -30,6 +30,12 @@ func (p *saveParser) command(s string, col int, line string) error {
 	if queued, err := p.deferRule(s, line, col, ctr); queued {
 		return err
 	}
+	if len(p.jobs) > 0 {
+		// Attach the queued rules before a command that may touch them.
+		if err := p.runJobs(0); err != nil {
+			return err
+		}
+	}
 	toks, err := tokenizeInto(p.toks[:0], s)
 	p.toks = toks
 	if err != nil {
@@ -168,6 +174,8 @@ func (p *saveParser) apply(toks []token, ctr nf.Counters, line string) error {
 		return nil
 	case "-Z", "--zero":
 		return nil
+	case "-D", "--delete":
+		return p.deleteRule(toks, line)
 	}
 	return p.errorf(toks[0].col, line, "unsupported command %q", op)
 }
@@ -313,4 +321,36 @@ func (e ruleEnv) newRule() *nf.Rule {
 		return &nf.Rule{}
 	}
 	return e.slab.rule()
+}
+
+// deleteRule is -D CHAIN N (1-based) or -D CHAIN rule-spec (the first rule
+// spelled the same way), as iptables-restore applies it.
+func (p *saveParser) deleteRule(toks []token, line string) error {
+	c := p.table.Chain(toks[1].s)
+	if c == nil {
+		return p.errorf(toks[1].col, line, "-D: no chain %q", toks[1].s)
+	}
+	at := -1
+	if len(toks) == 3 {
+		if n, err := strconv.Atoi(toks[2].s); err == nil {
+			at = n - 1
+		}
+	}
+	if at < 0 && len(toks) > 2 {
+		spec := "-A " + c.Name + " " + line[toks[2].col-1:]
+		for i, r := range c.Rules {
+			if r.Text == spec {
+				at = i
+				break
+			}
+		}
+	}
+	if at < 0 || at >= len(c.Rules) {
+		return p.errorf(toks[0].col, line, "-D: no such rule in chain %s", c.Name)
+	}
+	c.Rules = append(c.Rules[:at], c.Rules[at+1:]...)
+	for i, r := range c.Rules {
+		r.Index = i + 1
+	}
+	return nil
 }

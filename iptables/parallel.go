@@ -28,19 +28,10 @@ type ruleJob struct {
 	err    error
 }
 
-// parallelSafe reports whether every command line of the dump is an
-// append ("-A"), so deferring rules cannot reorder anything.
-func parallelSafe(text string) bool {
-	if len(text) < minParallel {
-		return false
-	}
-	for _, op := range []string{"\n-I", "\n-D", "\n-R", "\n-F", "\n-X", "\n-Z", "\n-P", "\n-N", "] -I"} {
-		if strings.Contains(text, op) {
-			return false
-		}
-	}
-	return true
-}
+// parallelFrom is the dump size from which rule lines are queued for
+// workers. Any other command (-I, -D, -F, -X, -P, -N, ...) first attaches
+// the queued rules, so queueing never reorders anything.
+func parallelFrom(text string) bool { return len(text) >= minParallel }
 
 // deferRule queues an "-A" line (s starts at "-A ") when the parser runs
 // in parallel mode; it reports whether it did.

@@ -153,7 +153,7 @@ func parseText(text string, fam nf.IPFamily, o Options) (*nf.Ruleset, error) {
 	if p.backend == "" {
 		p.backend = nf.BackendUnknown
 	}
-	p.parallel = !o.Sequential && parallelSafe(text)
+	p.parallel = !o.Sequential && parallelFrom(text)
 	for len(text) > 0 {
 		var line string
 		line, text, _ = strings.Cut(text, "\n")
@@ -304,16 +304,16 @@ func (p *saveParser) declareChain(s string, col int, line string) error {
 	if p.table == nil {
 		return p.errorf(col, line, "chain declared outside a table (missing *table line)")
 	}
-	f := strings.Fields(s)
-	if len(f) < 2 {
+	name, rest, _ := strings.Cut(s, " ")
+	policy, counters, _ := strings.Cut(strings.TrimLeft(rest, " \t"), " ")
+	if name == "" || policy == "" {
 		return p.errorf(col, line, "chain declaration needs a name and a policy")
 	}
-	name, policy := f[0], f[1]
 	var ctr nf.Counters
-	if len(f) >= 3 {
-		c, err := parseCounters(f[2])
+	if counters = strings.TrimSpace(counters); counters != "" {
+		c, err := parseCounters(counters)
 		if err != nil {
-			return p.errorf(col+strings.Index(s, f[2])+1, line, "%v", err)
+			return p.errorf(col+strings.Index(s, counters)+1, line, "%v", err)
 		}
 		ctr = c
 	}
