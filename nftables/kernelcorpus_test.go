@@ -186,6 +186,10 @@ func TestKernelCorpus(t *testing.T) {
 		{"firewalld", func() {
 			loadBatch(t, lab, withCounters(t, readTestdata(t, "corpus/firewalld_nftables-backend_07-after-runtime-extras.json"), strings.NewReplacer()))
 		}, firewalldProbes()},
+		{"kube-proxy-nft+firewalld", func() {
+			loadBatch(t, lab, withCounters(t, readTestdata(t, "corpus/kube-proxy_nftables-mode_01-synced.json"), kp))
+			loadBatch(t, lab, withCounters(t, readTestdata(t, "corpus/firewalld_nftables-backend_07-after-runtime-extras.json"), strings.NewReplacer()))
+		}, append(kubeProxyProbes()[:21], firewalldProbes()...)},
 		{"crio-hostports", func() {
 			if err := lab.LoadNft(string(readTestdata(t, "crio-hostports.nft"))); err != nil {
 				t.Fatal(err)
