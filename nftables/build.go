@@ -38,6 +38,8 @@ type builder struct {
 	// record, when set, sees every item before it is applied (tests turn
 	// text input into the equivalent JSON with it).
 	record func(item)
+	// at is the position of the rule being lowered, for warnings.
+	at nf.Pos
 }
 
 type setInfo struct {
@@ -255,6 +257,7 @@ func (b *builder) addRule(it item) error {
 		return fmt.Errorf("add rule: %w", err)
 	}
 	r := &nf.Rule{Pos: b.pos(it), Comment: field(it.obj, "comment")}
+	b.at = r.Pos
 	if h, ok := it.obj["handle"]; ok {
 		r.Handle, _ = num(h)
 	}

@@ -70,7 +70,7 @@ func (b *builder) match(t *nf.Table, m map[string]any, text func() string) ([]nf
 }
 
 func (b *builder) unknown(t *nf.Table, what, text string) []nf.Expr {
-	b.warn(nf.Pos{File: b.file}, fmt.Sprintf("table %s: %q (%s) is not modelled; it forks into matched and not matched", t, text, what))
+	b.warn(b.at, fmt.Sprintf("table %s: %q (%s) is not modelled; it forks into matched and not matched", t, text, what))
 	return []nf.Expr{unknownMatch(what, text)}
 }
 

@@ -134,7 +134,7 @@ func (b *builder) stmt(t *nf.Table, k string, v, st node) ([]nf.Expr, error) {
 	case "tproxy", "synproxy":
 		return []nf.Expr{&nf.UnknownTarget{Name: k, Text: text}}, nil
 	}
-	b.warn(nf.Pos{File: b.file}, fmt.Sprintf("table %s: statement %q is not modelled; it forks as an unknown target", t, k))
+	b.warn(b.at, fmt.Sprintf("table %s: statement %q is not modelled; it forks as an unknown target", t, k))
 	return []nf.Expr{&nf.UnknownTarget{Name: k, Text: text}}, nil
 }
 
