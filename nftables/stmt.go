@@ -104,10 +104,10 @@ func (b *builder) stmt(t *nf.Table, k string, v, st node) ([]nf.Expr, error) {
 	if k == "match" {
 		return b.match(t, m, func() string { return b.printStmt(t.Family, st) })
 	}
-	text := b.printStmt(t.Family, st)
 	if vd, ok := verdictOf(k, v); ok {
 		return []nf.Expr{&nf.VerdictExpr{V: vd}}, nil
 	}
+	text := b.printStmt(t.Family, st)
 	switch k {
 	case "vmap":
 		return b.vmap(t, m, text)
