@@ -30,7 +30,7 @@ func (p *saveParser) command(s string, col int, line string) error {
 	if queued, err := p.deferRule(s, line, col, ctr); queued {
 		return err
 	}
-	if len(p.jobs) > 0 {
+	if len(p.jobs) > 0 || len(p.inFlight) > 0 {
 		// Attach the queued rules before a command that may touch them.
 		if err := p.runJobs(0); err != nil {
 			return err

@@ -53,37 +53,73 @@ func (p *saveParser) deferRule(s string, line string, col int, ctr nf.Counters) 
 	}
 	p.jobs = append(p.jobs, ruleJob{line: line, at: col - 1, lineNo: p.line, ctr: ctr, chain: c, fam: p.fam})
 	if len(p.jobs) >= jobBatch {
-		// Bound the queue: parse and attach what is queued so far (all of it
-		// precedes the current line, so its first error is the earliest).
-		return true, p.runJobs(0)
+		return true, p.dispatch()
 	}
 	return true, nil
 }
 
-// jobBatch is how many rule lines are queued before workers parse them.
-const jobBatch = 16384
+// jobBatch is how many rule lines are queued before workers take them;
+// maxInFlight bounds the batches being parsed while the structure pass
+// goes on.
+const (
+	jobBatch    = 16384
+	maxInFlight = 2
+)
 
-// runJobs parses the queued rules with one worker per CPU and attaches
-// them in order. It returns the error of the earliest bad line before
-// limit (0: no limit), so errors are the ones a sequential parse reports.
-func (p *saveParser) runJobs(limit int) error {
-	n := min(runtime.GOMAXPROCS(0), 8)
-	var wg sync.WaitGroup
-	chunk := (len(p.jobs) + n - 1) / n
-	for w := 0; w < n; w++ {
-		lo, hi := w*chunk, min((w+1)*chunk, len(p.jobs))
-		if lo >= hi {
-			break
+// batch is a run of queued rules being parsed in the background.
+type batch struct {
+	jobs []ruleJob
+	done chan struct{}
+}
+
+// dispatch hands the queued rules to background workers and starts a new
+// queue; it first attaches the oldest batch when too many are in flight.
+func (p *saveParser) dispatch() error {
+	if len(p.inFlight) >= maxInFlight {
+		if err := p.attach(p.inFlight[0], 0); err != nil {
+			return err
 		}
-		wg.Add(1)
-		go func(jobs []ruleJob) {
-			defer wg.Done()
-			p.work(jobs)
-		}(p.jobs[lo:hi])
+		p.inFlight = p.inFlight[1:]
 	}
-	wg.Wait()
-	for i := range p.jobs {
-		j := &p.jobs[i]
+	b := &batch{jobs: p.jobs, done: make(chan struct{})}
+	go func() {
+		p.parseJobs(b.jobs)
+		close(b.done)
+	}()
+	p.inFlight = append(p.inFlight, b)
+	p.jobs = make([]ruleJob, 0, jobBatch)
+	return nil
+}
+
+// runJobs waits for the batches in flight and parses the queue, attaching
+// every rule in line order. It returns the error of the earliest bad line
+// before limit (0: no limit), so errors are the ones a sequential parse
+// reports.
+func (p *saveParser) runJobs(limit int) error {
+	for len(p.inFlight) > 0 {
+		if err := p.attach(p.inFlight[0], limit); err != nil {
+			return err
+		}
+		p.inFlight = p.inFlight[1:]
+	}
+	if len(p.jobs) == 0 {
+		return nil
+	}
+	p.parseJobs(p.jobs)
+	err := p.attachJobs(p.jobs, limit)
+	clear(p.jobs)
+	p.jobs = p.jobs[:0]
+	return err
+}
+
+func (p *saveParser) attach(b *batch, limit int) error {
+	<-b.done
+	return p.attachJobs(b.jobs, limit)
+}
+
+func (p *saveParser) attachJobs(jobs []ruleJob, limit int) error {
+	for i := range jobs {
+		j := &jobs[i]
 		if limit > 0 && j.lineNo >= limit {
 			break
 		}
@@ -94,9 +130,26 @@ func (p *saveParser) runJobs(limit int) error {
 			j.chain.AddRule(r)
 		}
 	}
-	clear(p.jobs)
-	p.jobs = p.jobs[:0]
 	return nil
+}
+
+// parseJobs parses jobs with one worker per CPU.
+func (p *saveParser) parseJobs(jobs []ruleJob) {
+	n := min(runtime.GOMAXPROCS(0), 8)
+	var wg sync.WaitGroup
+	chunk := (len(jobs) + n - 1) / n
+	for w := 0; w < n; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, len(jobs))
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func(jobs []ruleJob) {
+			defer wg.Done()
+			p.work(jobs)
+		}(jobs[lo:hi])
+	}
+	wg.Wait()
 }
 
 // work parses a run of jobs with its own expression cache and slab.

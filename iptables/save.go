@@ -121,6 +121,7 @@ type saveParser struct {
 	// parallel: "-A" lines are queued as jobs and parsed by workers.
 	parallel  bool
 	jobs      []ruleJob
+	inFlight  []*batch
 	lastChain *nf.Chain
 }
 
@@ -394,7 +395,7 @@ func detectFamily(data []byte) nf.IPFamily {
 // firstError returns the error a sequential parse would report: a queued
 // rule's error on an earlier line wins over err.
 func (p *saveParser) firstError(err error, line int) error {
-	if len(p.jobs) == 0 {
+	if len(p.jobs) == 0 && len(p.inFlight) == 0 {
 		return err
 	}
 	if jerr := p.runJobs(line); jerr != nil {
