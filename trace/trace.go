@@ -49,19 +49,23 @@ func (s *Simulator) Trace(in Input) (Result, error) {
 	if in.Local && !w.routeOut() {
 		return Result{Outcomes: []Outcome{*w.done}}, nil
 	}
-	var res Result
+	var done []*Outcome
 	work := []*walker{w}
 	for len(work) > 0 {
 		cur := work[len(work)-1]
 		work = work[:len(work)-1]
 		forks := cur.run()
 		if cur.done != nil {
-			res.Outcomes = append(res.Outcomes, *cur.done)
+			done = append(done, cur.done)
 		}
 		work = append(work, forks...)
-		if len(work)+len(res.Outcomes) > MaxOutcomes {
+		if len(work)+len(done) > MaxOutcomes {
 			return Result{}, fmt.Errorf("trace packet: %w (%d)", ErrTooManyOutcomes, MaxOutcomes)
 		}
+	}
+	res := Result{Outcomes: make([]Outcome, len(done))}
+	for i, o := range done {
+		res.Outcomes[i] = *o
 	}
 	return res, nil
 }

@@ -24,12 +24,16 @@ type walker struct {
 	pkt         nf.Packet
 	prob        float64
 	assumptions []string
-	path        []pathRef
-	hook        nf.Hook
-	entry       int
-	natIdx      int
-	inNAT       bool
-	stack       []frame
+	// path is the walker's rules and policies so far, newest first, shared
+	// with the walkers it forked from (a persistent list: forking copies
+	// nothing).
+	path   *pathNode
+	steps  int
+	hook   nf.Hook
+	entry  int
+	natIdx int
+	inNAT  bool
+	stack  []frame
 	// base is the base chain being run: its policy applies when the
 	// traversal returns past the bottom of the stack, even if a goto
 	// replaced the bottom frame (ipt_do_table's underflow).
@@ -51,7 +55,6 @@ type walker struct {
 func (w *walker) clone() *walker {
 	c := *w
 	c.assumptions = append([]string(nil), w.assumptions...)
-	c.path = append(make([]pathRef, 0, len(w.path)+8), w.path...)
 	c.stack = make([]frame, len(w.stack))
 	copy(c.stack, w.stack)
 	return &c
@@ -257,9 +260,20 @@ type pathRef struct {
 	hook    nf.Hook
 }
 
+// pathNode is one entry of a walker's path and a link to the ones before.
+type pathNode struct {
+	ref  pathRef
+	prev *pathNode
+}
+
+func (w *walker) addPath(ref pathRef) {
+	w.path = &pathNode{ref: ref, prev: w.path}
+	w.steps++
+}
+
 // record adds a matched rule to the path.
 func (w *walker) record(r *nf.Rule, v nf.Verdict) {
-	w.path = append(w.path, pathRef{rule: r, verdict: v.Kind, vchain: v.Chain, hook: w.hook})
+	w.addPath(pathRef{rule: r, verdict: v.Kind, vchain: v.Chain, hook: w.hook})
 }
 
 // step turns a path entry into its reported form.
@@ -310,7 +324,7 @@ func (w *walker) chainEnd() {
 	}
 	c := w.base
 	w.stack = w.stack[:0]
-	w.path = append(w.path, pathRef{chain: c, hook: w.hook})
+	w.addPath(pathRef{chain: c, hook: w.hook})
 	w.baseVerdict(nf.Verdict{Kind: c.Base.Policy})
 }
 
@@ -444,9 +458,11 @@ func (w *walker) finish(v nf.Verdict, delivered string) {
 	p := &w.pkt
 	o := &Outcome{Probability: w.prob, Verdict: v.Kind.String(), Delivered: delivered,
 		Final:    Endpoint{Dst: p.Dst.String(), DPort: p.DPort, Src: p.Src.String(), SPort: p.SPort},
-		OutIface: p.OutIface, Path: make([]Step, len(w.path)), Assumptions: w.assumptions, Packet: *p}
-	for i, ref := range w.path {
-		o.Path[i] = ref.step()
+		OutIface: p.OutIface, Path: make([]Step, w.steps), Assumptions: w.assumptions, Packet: *p}
+	i := w.steps
+	for n := w.path; n != nil; n = n.prev {
+		i--
+		o.Path[i] = n.ref.step()
 	}
 	if v.Kind == nf.VerdictReject {
 		o.RejectWith = v.RejectWith
