@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net"
@@ -106,12 +107,70 @@ func (l Live) rules(ctx context.Context, b *Bundle) {
 	if legacy > 0 && nft > 0 {
 		l.note(b, "both iptables-legacy and iptables-nft hold tables: the kernel runs both, and so does the analysis")
 	}
-	out, err := l.Run.Run(ctx, "nft", "-j", "list", "ruleset")
+	l.nftTables(ctx, b)
+}
+
+// nftTables dumps the native nftables tables one by one (`nft -j list
+// tables`, then `nft -j list table FAMILY NAME`), leaving out the tables
+// iptables-nft-save already read: listing those through nft translates
+// every xt rule and takes minutes on a large kube-proxy node.
+func (l Live) nftTables(ctx context.Context, b *Bundle) {
+	out, err := l.Run.Run(ctx, "nft", "-j", "list", "tables")
 	if err != nil {
-		l.note(b, "nftables: could not run `nft -j list ruleset` (%v)", err)
+		l.note(b, "nftables: could not run `nft -j list tables` (%v)", err)
 		return
 	}
-	b.Rulesets = append(b.Rulesets, RulesetDump{Name: "nftables", Source: "nft -j list ruleset", Format: FormatNftJSON, Data: string(out)})
+	owned := iptablesNftTables(b.Rulesets)
+	for _, t := range parseNftTables(out) {
+		if owned[t[0]+" "+t[1]] {
+			continue
+		}
+		data, err := l.Run.Run(ctx, "nft", "-j", "list", "table", t[0], t[1])
+		if err != nil {
+			l.note(b, "nftables: %v", err)
+			continue
+		}
+		b.Rulesets = append(b.Rulesets, RulesetDump{Name: "nftables " + t[0] + " " + t[1], Source: "nft -j list table " + t[0] + " " + t[1], Format: FormatNftJSON, Data: string(data)})
+	}
+}
+
+// parseNftTables reads `nft -j list tables`: [family, name] pairs.
+func parseNftTables(data []byte) [][2]string {
+	var doc struct {
+		Nftables []struct {
+			Table *struct{ Family, Name string } `json:"table"`
+		} `json:"nftables"`
+	}
+	if json.Unmarshal(data, &doc) != nil {
+		return nil
+	}
+	var out [][2]string
+	for _, o := range doc.Nftables {
+		if o.Table != nil {
+			out = append(out, [2]string{o.Table.Family, o.Table.Name})
+		}
+	}
+	return out
+}
+
+// iptablesNftTables names the tables ("ip filter") iptables-nft dumps hold.
+func iptablesNftTables(dumps []RulesetDump) map[string]bool {
+	owned := map[string]bool{}
+	for _, d := range dumps {
+		if d.Backend != nf.BackendIptablesNft {
+			continue
+		}
+		fam := "ip"
+		if d.Family == 6 {
+			fam = "ip6"
+		}
+		for _, line := range strings.Split(d.Data, "\n") {
+			if strings.HasPrefix(line, "*") {
+				owned[fam+" "+strings.TrimSpace(line[1:])] = true
+			}
+		}
+	}
+	return owned
 }
 
 // legacy dumps the x_tables tables that exist. It reads

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -89,6 +90,9 @@ func runAudit(ctx context.Context, a *app, o *auditOpts) error {
 	if err != nil {
 		return err
 	}
+	// The analysis allocates many short-lived trace outcomes next to a
+	// large, long-lived ruleset: a higher GC target trades memory for time.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	rep, err := exposure.Analyze(in, opt)
 	if err != nil {
 		return usageError(err)

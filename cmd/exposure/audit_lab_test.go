@@ -147,14 +147,16 @@ func runLabCase(t *testing.T, bin string, c labCase) int {
 		}
 	}
 	before := rulesText(t, lab)
-	out, err := lab.Run(lab.NodeNS, "", bin, "audit", "--from", labClient, "-i", "n0", "--addr", labTarget, "--proto", "tcp", "-o", "json")
+	udpPorts := udpListeners(t, lab)
+	out, err := lab.Run(lab.NodeNS, "", bin, "audit", "--from", labClient, "-i", "n0", "--addr", labTarget, "--proto", "tcp,udp,icmp", "-o", "json")
 	if err != nil {
 		t.Fatalf("audit: %v", err)
 	}
 	if after := rulesText(t, lab); after != before {
 		t.Fatalf("the audit changed the rules:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
-	want := auditStates(t, out)
+	checkUDPAndICMP(t, lab, out, udpPorts)
+	want := auditStates(t, out, "tcp")
 	got := nmapStates(t, lab)
 	n, cond := 0, 0
 	for p := 1; p <= 65535; p++ {
@@ -207,13 +209,16 @@ func stripCounters(s string) string {
 
 // auditStates maps each port to what nmap should report: forwarded
 // packets reach the lab's quiet server, so nmap sees them filtered.
-func auditStates(t *testing.T, out string) map[int]string {
+func auditStates(t *testing.T, out, proto string) map[int]string {
 	var rep exposure.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("parse audit JSON: %v", err)
 	}
 	states := map[int]string{}
 	for _, e := range rep.Exposures {
+		if e.Proto != proto {
+			continue
+		}
 		st := e.State
 		if st == exposure.Forwarded {
 			st = exposure.Filtered
@@ -257,6 +262,11 @@ func nmapStates(t *testing.T, lab *netns.Lab) map[int]string {
 	if err != nil {
 		t.Fatalf("nmap: %v", err)
 	}
+	return parseNmapPorts(t, out)
+}
+
+// parseNmapPorts reads the port states of nmap's XML output.
+func parseNmapPorts(t *testing.T, out string) map[int]string {
 	var run nmapRun
 	if err := xml.Unmarshal([]byte(out), &run); err != nil || len(run.Hosts) != 1 {
 		t.Fatalf("parse nmap XML (%v): %s", err, out)
@@ -319,4 +329,120 @@ func TestLabNmapBaseline(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("nmap -sS -p- of %s took %v", labTarget, time.Since(start))
+}
+
+// udpListeners opens echoing UDP sockets bound to the target (a wildcard
+// UDP socket would answer from the primary address) and returns the sample
+// of UDP ports to scan: those and a few others.
+func udpListeners(t *testing.T, lab *netns.Lab) []int {
+	ports := []int{53, 161, 5353, 40000, 60001}
+	for _, p := range []int{5353, 60001} {
+		pc, err := lab.ListenPacket(lab.NodeNS, "udp4", fmt.Sprintf("%s:%d", labTarget, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			buf := make([]byte, 1500)
+			for {
+				n, from, err := pc.ReadFrom(buf)
+				if err != nil {
+					return
+				}
+				_, _ = pc.WriteTo(append([]byte("echo:"), buf[:n]...), from)
+			}
+		}()
+	}
+	return ports
+}
+
+// udpSeen maps exposure's UDP states onto nmap's -sU vocabulary: a
+// filtered or forwarded port stays silent (open|filtered) unless rejected
+// with another ICMP error (filtered): both are accepted. A closed port's
+// ICMP port unreachable may be eaten by the kernel's ICMP rate limits
+// (icmp_ratelimit per peer, icmp_msgs_per_sec host-wide, shared with
+// every other test on the machine), which nmap reports as open|filtered.
+func udpSeen(exp, nmap string) bool {
+	switch exp {
+	case exposure.Open:
+		return nmap == exp
+	case exposure.Closed:
+		return nmap == exp || nmap == "open|filtered"
+	case exposure.Filtered, exposure.Forwarded:
+		return nmap == "open|filtered" || nmap == "filtered"
+	}
+	return true
+}
+
+// checkUDPAndICMP compares a UDP sample and ICMP echo with nmap.
+func checkUDPAndICMP(t *testing.T, lab *netns.Lab, out string, ports []int) {
+	want := auditStates(t, out, "udp")
+	list := make([]string, len(ports))
+	for i, p := range ports {
+		list[i] = strconv.Itoa(p)
+	}
+	xmlOut, err := lab.Run(lab.ClientNS, "", "nmap", "-sU", "-n", "-Pn", "-g", "40000", "--max-retries", "3", "-p", strings.Join(list, ","), "--data-string", "probe", "-oX", "-", labTarget)
+	if err != nil {
+		t.Fatalf("nmap -sU: %v", err)
+	}
+	got := parseNmapPorts(t, xmlOut)
+	for _, p := range ports {
+		if want[p] != "conditional" && !udpSeen(want[p], got[p]) {
+			t.Errorf("udp port %d: nmap says %q, exposure says %q", p, got[p], want[p])
+		}
+	}
+	icmp := auditStates(t, out, "icmp")[0]
+	ping, err := lab.Run(lab.ClientNS, "", "nmap", "-sn", "-PE", "--disable-arp-ping", "-n", "-oX", "-", labTarget)
+	if err != nil {
+		t.Fatalf("nmap -sn: %v", err)
+	}
+	up := strings.Contains(ping, `<status state="up"`)
+	if icmp != "conditional" && up != (icmp == exposure.Open) {
+		t.Errorf("icmp echo: nmap says up=%t, exposure says %q", up, icmp)
+	}
+}
+
+// TestLabNmapKubeProxyDump times a full default SYN scan of a node holding
+// the ~320,000-rule kube-proxy dump of docs/perf-exposure.md (generate it
+// with genrules; the test skips without it).
+func TestLabNmapKubeProxyDump(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: network namespaces and nmap -sS")
+	}
+	data, err := os.ReadFile("/tmp/kp.save")
+	if err != nil {
+		t.Skip("needs /tmp/kp.save (go run ./internal/gen/cmd/genrules -kind kube-proxy-iptables -services 10000 -endpoints 10 -o /tmp/kp.save)")
+	}
+	lab := netns.New(t)
+	if err := lab.RestoreIptables(netns.NFT, false, nfacctRE.ReplaceAllString(string(data), "")); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	out, err := lab.Run(lab.ClientNS, "", "nmap", "-sS", "-p-", "-n", "-Pn", "-oX", "-", labTarget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	states := parseNmapPorts(t, out)
+	count := map[string]int{}
+	for _, s := range states {
+		count[s]++
+	}
+	t.Logf("nmap -sS -p- of %s with the kube-proxy dump loaded took %v: %v", labTarget, took, count)
+	start = time.Now()
+	audit, err := lab.Run(lab.NodeNS, "", exposureBinary(t), "audit", "--from", labClient, "-i", "n0", "--addr", labTarget, "--proto", "tcp", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("live exposure audit (collection, parsing and analysis) took %v", time.Since(start))
+	want := auditStates(t, audit, "tcp")
+	bad := 0
+	for p := 1; p <= 65535; p++ {
+		if want[p] != states[p] {
+			bad++
+			if bad < 20 {
+				t.Errorf("port %d: nmap says %q, exposure says %q", p, states[p], want[p])
+			}
+		}
+	}
+	t.Logf("%d of 65535 TCP ports agree with nmap", 65535-bad)
 }
