@@ -3,6 +3,7 @@ package nftables
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -176,6 +177,32 @@ func TestScriptsAgreeWithKernelListing(t *testing.T) {
 			}
 			if d := cmp.Diff(summary(listed, false), summary(script, false)); d != "" {
 				t.Errorf("script and kernel listing differ (-listed +script):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestCorpusParses: every capture of the corpus (Docker, CNI portmap,
+// podman, firewalld with either backend, kube-proxy in either mode) parses
+// in both formats and validates.
+func TestCorpusParses(t *testing.T) {
+	files, err := filepath.Glob("testdata/corpus/*")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("got %d corpus files (%v), want some", len(files), err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data := readTestdata(t, strings.TrimPrefix(f, "testdata/"))
+			parse := ParseText
+			if strings.HasSuffix(f, ".json") {
+				parse = ParseJSON
+			}
+			rs, err := parse(data, f)
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			if err := nf.Validate(rs); err != nil {
+				t.Fatalf("validate: %v", err)
 			}
 		})
 	}
