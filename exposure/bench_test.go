@@ -47,6 +47,8 @@ func kpDump(b *testing.B) Input {
 func benchAnalyze(b *testing.B, opt Options) {
 	in := kpDump(b)
 	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
 	b.ReportAllocs()
 	var ru0, ru1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
@@ -66,6 +68,8 @@ func benchAnalyze(b *testing.B, opt Options) {
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(len(rep.Exposures)), "ranges")
 	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
+	b.ReportMetric(float64(base.HeapInuse)/(1<<20), "ruleset-heap-MiB")
+	b.ReportMetric(float64(ms.PauseTotalNs-base.PauseTotalNs)/1e6/float64(b.N), "gc-pause-ms/op")
 }
 
 // BenchmarkKubeProxyOneClient is nmap's question: one client (--from) on
