@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/netip"
 	"os"
 	"sort"
 	"strings"
@@ -28,50 +27,11 @@ func kernelSeeds() int {
 	return n
 }
 
-// labEnv describes the lab's node to the simulator: its addresses,
-// interfaces and routes (connected subnets, default via the server side,
-// unreachable probe-source ranges).
-func labEnv(lab *netns.Lab) *nf.Env {
-	env := nf.NewEnv()
-	for _, k := range lab.Links {
-		ifc := nf.Iface{Name: k.Name, MAC: k.MAC.String()}
-		for _, p := range []netip.Prefix{k.Addr4, k.Addr6} {
-			env.Local[p.Addr()] = true
-			ifc.Addrs = append(ifc.Addrs, p)
-			env.Routes = append(env.Routes, nf.Route{Prefix: p.Masked(), Iface: k.Name})
-		}
-		env.Ifaces = append(env.Ifaces, ifc)
-	}
-	env.Ifaces = append(env.Ifaces, nf.Iface{Name: "lo", Addrs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/8"), netip.MustParsePrefix("::1/128")}})
-	env.Routes = append(env.Routes,
-		nf.Route{Prefix: netip.MustParsePrefix("0.0.0.0/0"), Iface: "n1"},
-		nf.Route{Prefix: netip.MustParsePrefix("::/0"), Iface: "n1"},
-		nf.Route{Prefix: netns.ProbeSources4, Unreachable: true},
-		nf.Route{Prefix: netns.ProbeSources6, Unreachable: true})
-	return env
-}
+// labEnv describes the lab's node to the simulator.
+func labEnv(lab *netns.Lab) *nf.Env { return lab.Env() }
 
 // probeInput turns a lab probe into the simulator's input.
-func probeInput(p netns.Probe) trace.Input {
-	in := trace.Input{Local: p.FromNode}
-	pk := &in.Packet
-	pk.Src, pk.Dst, pk.Proto = p.Src, p.Dst, p.Proto
-	pk.SPort, pk.DPort, pk.TCPFlags = p.SPort, p.DPort, p.TCPFlags
-	pk.ICMPType, pk.ICMPCode = p.ICMPType, p.ICMPCode
-	pk.TTL, pk.TOS = p.TTL, p.TOS
-	if b, err := p.Bytes(); err == nil {
-		pk.Length = uint16(len(b))
-	}
-	if pk.TTL == 0 {
-		pk.TTL = 64
-	}
-	if p.FromNode {
-		pk.UID, pk.GID = -1, -1
-	} else {
-		pk.InIface = map[string]string{"c0": "n0", "c2": "n2", "s0": "n1"}[p.Via]
-	}
-	return in
-}
+func probeInput(p netns.Probe) trace.Input { return p.Input() }
 
 // ruleKey names a rule by family, table, chain and 1-based index.
 func ruleKey(t *nf.Table, chain string, i int) string {

@@ -32,26 +32,7 @@ func kernelSeeds() int {
 func labEnv(lab *netns.Lab) *nf.Env { return lab.Env() }
 
 // probeInput turns a lab probe into the simulator's input.
-func probeInput(p netns.Probe) trace.Input {
-	in := trace.Input{Local: p.FromNode}
-	pk := &in.Packet
-	pk.Src, pk.Dst, pk.Proto = p.Src, p.Dst, p.Proto
-	pk.SPort, pk.DPort, pk.TCPFlags = p.SPort, p.DPort, p.TCPFlags
-	pk.ICMPType, pk.ICMPCode = p.ICMPType, p.ICMPCode
-	pk.TTL, pk.TOS = p.TTL, p.TOS
-	if b, err := p.Bytes(); err == nil {
-		pk.Length = uint16(len(b))
-	}
-	if pk.TTL == 0 {
-		pk.TTL = 64
-	}
-	if !p.FromNode {
-		pk.InIface = map[string]string{"c0": "n0", "c2": "n2", "s0": "n1"}[p.Via]
-	} else {
-		pk.UID, pk.GID = -1, -1
-	}
-	return in
-}
+func probeInput(p netns.Probe) trace.Input { return p.Input() }
 
 // counterKey names a rule ("filter/INPUT#3") or a policy ("filter/INPUT#P").
 type counterKey string

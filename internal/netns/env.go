@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	nf "github.com/exposure-audit/exposure/netfilter"
+	"github.com/exposure-audit/exposure/trace"
 )
 
 // Env describes the lab's node to the simulator: its addresses and
@@ -29,4 +30,28 @@ func (l *Lab) Env() *nf.Env {
 		nf.Route{Prefix: ProbeSources4, Unreachable: true},
 		nf.Route{Prefix: ProbeSources6, Unreachable: true})
 	return env
+}
+
+// Input is what the simulator is given for a probe: the same packet, on
+// the node interface it arrives on (n0, n2, n1 for c0, c2, s0), or sent by
+// the node itself (no socket owner known).
+func (p Probe) Input() trace.Input {
+	in := trace.Input{Local: p.FromNode}
+	pk := &in.Packet
+	pk.Src, pk.Dst, pk.Proto = p.Src, p.Dst, p.Proto
+	pk.SPort, pk.DPort, pk.TCPFlags = p.SPort, p.DPort, p.TCPFlags
+	pk.ICMPType, pk.ICMPCode = p.ICMPType, p.ICMPCode
+	pk.TTL, pk.TOS = p.TTL, p.TOS
+	if b, err := p.Bytes(); err == nil {
+		pk.Length = uint16(len(b))
+	}
+	if pk.TTL == 0 {
+		pk.TTL = 64
+	}
+	if p.FromNode {
+		pk.UID, pk.GID = -1, -1
+	} else {
+		pk.InIface = map[string]string{"c0": "n0", "c2": "n2", "s0": "n1"}[p.Via]
+	}
+	return in
 }
