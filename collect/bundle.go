@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/exposure-audit/exposure/checks/hostfs"
 	"io"
 
 	"github.com/exposure-audit/exposure/exposure"
@@ -46,6 +47,11 @@ type Bundle struct {
 	// Notes say what could not be read (permissions, missing tools) and
 	// what the reader should know (legacy and nft tables both in use).
 	Notes []string `json:"notes"`
+	// NodeFiles is what the node checks read from the host filesystem
+	// (kubelet invocation, config files and drop-ins, systemd units), so
+	// that `exposure check --snapshot` can replay them; absent in bundles
+	// made before it existed.
+	NodeFiles *hostfs.Capture `json:"node_files,omitempty"`
 }
 
 // RulesetDump is one raw ruleset dump.

@@ -34,8 +34,9 @@ type Options struct {
 	// Procs lists the host's processes; nil when they cannot be read.
 	Procs kubelet.Processes
 	// Cmdline and Cwd stand in for the live kubelet process
-	// (--kubelet-cmdline, --kubelet-cwd).
-	Cmdline, Cwd string
+	// (--kubelet-cmdline, --kubelet-cwd); CmdlineSource names their origin
+	// in the report (a snapshot bundle's captured process).
+	Cmdline, Cwd, CmdlineSource string
 	// Version is the kubelet version (--kubelet-version); "" asks the API.
 	Version string
 	// Node is the node name (--node); "" means the kubelet's
@@ -74,7 +75,7 @@ type kubeletState struct {
 
 // kubeletState discovers the kubelet, then prefers the live configz view.
 func (o Options) kubeletState(ctx context.Context, v kubelet.Version) kubeletState {
-	d := kubelet.Discoverer{FS: o.FS, Procs: o.Procs, Cmdline: o.Cmdline, Cwd: o.Cwd}
+	d := kubelet.Discoverer{FS: o.FS, Procs: o.Procs, Cmdline: o.Cmdline, Cwd: o.Cwd, CmdlineSource: o.CmdlineSource}
 	inv, err := d.Discover()
 	var cfg kubelet.Config
 	if err == nil {

@@ -30,6 +30,9 @@ type FS struct {
 	// Root is the directory where the host's "/" is mounted; "" or "/" means
 	// this machine's own root.
 	Root string
+	// Rec, when set, records every file, directory and link read (for a
+	// snapshot bundle).
+	Rec *Recorder
 }
 
 // New returns the host filesystem mounted at root.
@@ -98,6 +101,7 @@ func (h FS) ReadFile(p string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", p, unwrapPath(err))
 	}
+	h.Rec.file(p, b)
 	return b, nil
 }
 
@@ -107,8 +111,29 @@ func (h FS) Exists(p string) bool {
 	if err != nil {
 		return false
 	}
-	_, err = os.Stat(lp)
+	fi, err := os.Stat(lp)
+	if err == nil {
+		h.recordExisting(p, lp, fi)
+	}
 	return err == nil
+}
+
+// recordExisting keeps, for a recorder, a path whose existence was
+// tested: a directory as (at least) an empty listing, a small file with
+// its content.
+func (h FS) recordExisting(p, lp string, fi os.FileInfo) {
+	if h.Rec == nil {
+		return
+	}
+	if fi.IsDir() {
+		h.Rec.ensureDir(p)
+		return
+	}
+	if fi.Mode().IsRegular() && fi.Size() <= 1<<20 {
+		if b, err := os.ReadFile(lp); err == nil {
+			h.Rec.file(p, b)
+		}
+	}
 }
 
 // IsDir reports whether host path p is a directory (following links).
@@ -118,6 +143,9 @@ func (h FS) IsDir(p string) bool {
 		return false
 	}
 	fi, err := os.Stat(lp)
+	if err == nil {
+		h.recordExisting(p, lp, fi)
+	}
 	return err == nil && fi.IsDir()
 }
 
@@ -136,6 +164,7 @@ func (h FS) ReadDir(p string) ([]string, error) {
 		names = append(names, e.Name())
 	}
 	sort.Strings(names)
+	h.Rec.dir(p, names)
 	return names, nil
 }
 
@@ -149,6 +178,7 @@ func (h FS) Readlink(p string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read link %s: %w", p, unwrapPath(err))
 	}
+	h.Rec.link(p, t)
 	return t, nil
 }
 

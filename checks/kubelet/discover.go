@@ -22,6 +22,9 @@ type Discoverer struct {
 	Cmdline string
 	// Cwd overrides the working directory (--kubelet-cwd).
 	Cwd string
+	// CmdlineSource names where Cmdline came from in the report
+	// ("--kubelet-cmdline" when empty; a snapshot bundle names the process).
+	CmdlineSource string
 }
 
 // Discover returns the kubelet's invocation, or ErrNotFound.
@@ -51,7 +54,11 @@ func (d Discoverer) fromCmdline() (Invocation, error) {
 	if err != nil {
 		return Invocation{}, fmt.Errorf("parse --kubelet-cmdline: %w", err)
 	}
-	inv := Invocation{Argv: StripProgram(words), Cwd: "/", Source: "--kubelet-cmdline"}
+	src := d.CmdlineSource
+	if src == "" {
+		src = "--kubelet-cmdline"
+	}
+	inv := Invocation{Argv: StripProgram(words), Cwd: "/", Source: src}
 	return d.withCwd(inv), nil
 }
 

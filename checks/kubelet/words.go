@@ -69,3 +69,17 @@ func SplitWords(s string) ([]string, error) {
 	}
 	return words, nil
 }
+
+// JoinWords is the inverse of SplitWords: words single-quoted where they
+// hold blanks, quotes or backslashes, so SplitWords(JoinWords(w)) == w.
+func JoinWords(words []string) string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		if w != "" && !strings.ContainsAny(w, " \t\n'\"\\$`") {
+			out[i] = w
+			continue
+		}
+		out[i] = "'" + strings.ReplaceAll(w, "'", `'"'"'`) + "'"
+	}
+	return strings.Join(out, " ")
+}

@@ -22,6 +22,7 @@ type checkOptions struct {
 	kubeconfig, node, output    string
 	rules                       []string
 	exitCode                    bool
+	snapshot                    string
 }
 
 // newCheckCmd builds `exposure check`: the CIS kubelet controls decided the
@@ -49,6 +50,7 @@ flushed chains, mixed backends and misplaced admin rules.`,
 	f.StringVarP(&o.output, "output", "o", "table", "output format: "+strings.Join(render.Formats, "|"))
 	f.StringArrayVar(&o.rules, "rules", nil, "ruleset to check for flushed chains, mixed backends and misplaced admin rules: iptables-save (either flavour), iptables -S/-L, nft text or JSON; repeatable")
 	f.BoolVar(&o.exitCode, "exit-code", false, "exit 1 when a check FAILs")
+	f.StringVar(&o.snapshot, "snapshot", "", "check a snapshot bundle (exposure snapshot -o FILE) instead of this node: the files, kubelet invocation and rulesets it recorded")
 	return cmd
 }
 
@@ -56,10 +58,11 @@ func runCheck(cmd *cobra.Command, a *app, o *checkOptions) error {
 	if !slices.Contains(render.Formats, o.output) {
 		return usageError(fmt.Errorf("check: unknown output %q (want %s)", o.output, strings.Join(render.Formats, "|")))
 	}
-	opts, err := o.auditOptions(a)
+	opts, cleanup, err := o.options(a)
 	if err != nil {
 		return usageError(err)
 	}
+	defer cleanup()
 	rep, err := audit.Run(cmd.Context(), opts)
 	if err != nil {
 		return usageError(err)
@@ -71,6 +74,18 @@ func runCheck(cmd *cobra.Command, a *app, o *checkOptions) error {
 		return findingExit()
 	}
 	return nil
+}
+
+// options picks the snapshot replay or the flags.
+func (o *checkOptions) options(a *app) (audit.Options, func(), error) {
+	if o.snapshot == "" {
+		opts, err := o.auditOptions(a)
+		return opts, func() {}, err
+	}
+	if o.root != "/" || len(o.rules) > 0 {
+		return audit.Options{}, func() {}, fmt.Errorf("--snapshot goes with neither --root nor --rules (the bundle holds both)")
+	}
+	return snapshotAudit(o.snapshot, o)
 }
 
 // auditOptions turns flags into audit options; bad input is an error.

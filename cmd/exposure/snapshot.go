@@ -42,6 +42,7 @@ func runSnapshot(cmd *cobra.Command, a *app, o *snapshotOpts) error {
 		return usageError(fmt.Errorf("-o FILE is required"))
 	}
 	b := liveCollector(o.proc).Snapshot(cmd.Context())
+	b.NodeFiles = captureNodeFiles(cmd.Context(), o.proc)
 	for _, n := range b.Notes {
 		a.log.Warn("snapshot", "note", n)
 	}
