@@ -59,10 +59,28 @@ var chainOwners = []struct{ prefix, comp, kind string }{
 	{"KUBE-", CompKubeProxy, ""},
 }
 
+// tableOwners are the native nftables tables each component owns (kube-proxy
+// nftables mode, CRI-O >= 1.33 hostports, OVN-Kubernetes, netavark, Docker,
+// Calico, firewalld).
+var tableOwners = map[string]string{
+	"firewalld": CompFirewalld, "firewalld_policy_drop": CompFirewalld, "kube-proxy": CompKubeProxy,
+	"crio-hostports": CompCRIO, "ovn-kubernetes": CompOVNK, "netavark": CompPodman,
+	"docker-bridges": CompDocker, "calico": CompCalico,
+}
+
+// kubeProxyNftChain reads the Service of a kube-proxy nftables-mode chain
+// name: "service-HASH-ns/name/proto/port", "external-…", "firewall-…",
+// "endpoint-HASH-ns/name/proto/port__ip/port" (pkg/proxy/nftables).
+var kubeProxyNftChain = regexp.MustCompile(`^(service|external|firewall|endpoint)-[A-Z0-9]{8}-([^/]+)/([^/]+)/[^/]+/([^_/]+)`)
+
 // chainOwner returns the component writing chain name, if known.
 func chainOwner(table, name string) (comp, kind string, ok bool) {
-	if table == "firewalld" {
-		return CompFirewalld, "", true
+	if c, ok := tableOwners[table]; ok {
+		kind := ""
+		if c == CompCRIO {
+			kind = "HostPort"
+		}
+		return c, kind, true
 	}
 	for _, c := range chainOwners {
 		if strings.HasPrefix(name, c.prefix) {
@@ -145,6 +163,9 @@ func annotate(o *Owner, s trace.Step) {
 	if ok && o.Component == comp && kind != "" && o.Kind == "" {
 		o.Kind = kind
 	}
+	if s.Backend == "nftables" && s.Table == "kube-proxy" {
+		annotateKubeProxyNft(o, s)
+	}
 	c := stepComment(s)
 	if c == "" {
 		annotateRanges(o, s)
@@ -169,6 +190,20 @@ func annotate(o *Owner, s trace.Step) {
 		}
 	}
 	annotateRanges(o, s)
+}
+
+// annotateKubeProxyNft names the Service from kube-proxy's nftables chain
+// names, and the kind from the map the packet was looked up in.
+func annotateKubeProxyNft(o *Owner, s trace.Step) {
+	if m := kubeProxyNftChain.FindStringSubmatch(s.Chain); m != nil && o.Service == "" {
+		o.Service = m[2] + "/" + m[3] + ":" + m[4]
+	}
+	switch {
+	case strings.Contains(s.Text, "@service-nodeports"):
+		o.Kind = "NodePort"
+	case strings.HasPrefix(s.Chain, "firewall-"):
+		o.Kind = "LoadBalancer"
+	}
 }
 
 // annotateRanges adds the loadBalancerSourceRanges a kube-proxy firewall
