@@ -257,10 +257,12 @@ func exposureLoader() collect.Loader { return collect.Loader{Nft: nftFrontEnd{}}
 // nftFrontEnd adapts package nftables to collect.NftParser.
 type nftFrontEnd struct{}
 
+// ParseJSON reads `nft -j list ruleset` output.
 func (nftFrontEnd) ParseJSON(data []byte, file string) (*nf.Ruleset, error) {
 	return nftables.ParseJSON(data, file)
 }
 
+// ParseText reads nft ruleset text.
 func (nftFrontEnd) ParseText(data []byte, file string) (*nf.Ruleset, error) {
 	return nftables.ParseText(data, file)
 }
