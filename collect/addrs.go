@@ -27,9 +27,10 @@ type Route struct {
 	Type string `json:"type,omitempty"`
 }
 
-// ParseLocalAddrs reads a local-addrs file: one "iface addr/prefix" per
-// line (a bare address is a /32 or /128 on interface "eth0"), "#"
-// comments, as the examples/*.local-addrs files are written.
+// ParseLocalAddrs reads a local-addrs file: one "iface addr/prefix" (or
+// "iface=addr/prefix", the --local-addrs flag's spelling) per line (a bare
+// address is a /32 or /128 on interface "eth0"), "#" comments, as the
+// examples/*.local-addrs files are written.
 func ParseLocalAddrs(data []byte, file string) ([]Interface, error) {
 	var out []Interface
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -42,6 +43,8 @@ func ParseLocalAddrs(data []byte, file string) ([]Interface, error) {
 		name, addr := "eth0", f[0]
 		if len(f) >= 2 {
 			name, addr = f[0], f[1]
+		} else if i, a, ok := strings.Cut(f[0], "="); ok {
+			name, addr = i, a
 		}
 		if _, err := parsePrefix(addr); err != nil {
 			return nil, nf.Errorf(file, n, 1, sc.Text(), "parse local address: %v", err)

@@ -76,6 +76,8 @@ type Live struct {
 	// Proc is the /proc tree (os.DirFS("/proc"), or a fixture).
 	Proc fs.FS
 	Net  NetReader
+	// Tables lists nf_tables tables; nil runs `nft -j list tables`.
+	Tables TableLister
 	// Now and Host stamp the bundle.
 	Now  time.Time
 	Host string
@@ -103,26 +105,35 @@ func (l Live) note(b *Bundle, format string, args ...any) {
 // rules dumps every backend that holds tables.
 func (l Live) rules(ctx context.Context, b *Bundle) {
 	legacy := l.legacy(ctx, b, 4) + l.legacy(ctx, b, 6)
-	nft := l.iptablesNft(ctx, b, 4) + l.iptablesNft(ctx, b, 6)
-	if legacy > 0 && nft > 0 {
+	n4, ok4 := l.iptablesNft(ctx, b, 4)
+	n6, ok6 := l.iptablesNft(ctx, b, 6)
+	if legacy > 0 && n4+n6 > 0 {
 		l.note(b, "both iptables-legacy and iptables-nft hold tables: the kernel runs both, and so does the analysis")
 	}
-	l.nftTables(ctx, b)
+	unread := map[string]bool{"ip": !ok4, "ip6": !ok6}
+	l.nftTables(ctx, b, unread)
 }
 
 // nftTables dumps the native nftables tables one by one (`nft -j list
 // tables`, then `nft -j list table FAMILY NAME`), leaving out the tables
 // iptables-nft-save already read: listing those through nft translates
 // every xt rule and takes minutes on a large kube-proxy node.
-func (l Live) nftTables(ctx context.Context, b *Bundle) {
-	out, err := l.Run.Run(ctx, "nft", "-j", "list", "tables")
+func (l Live) nftTables(ctx context.Context, b *Bundle, unread map[string]bool) {
+	tables, err := l.tables(ctx)
 	if err != nil {
-		l.note(b, "nftables: could not run `nft -j list tables` (%v)", err)
+		l.note(b, "nftables: could not list tables (%v)", err)
 		return
 	}
 	owned := iptablesNftTables(b.Rulesets)
-	for _, t := range parseNftTables(out) {
+	for _, t := range tables {
 		if owned[t[0]+" "+t[1]] {
+			continue
+		}
+		if unread[t[0]] && iptablesTableNames[t[1]] {
+			// iptables-nft-save failed: nft would show its xt rules, which
+			// only iptables can read. The table is missing from the
+			// analysis, and the note says so.
+			l.note(b, "nftables: table %s %s looks like iptables-nft's, which could not be read: left out of the analysis", t[0], t[1])
 			continue
 		}
 		data, err := l.Run.Run(ctx, "nft", "-j", "list", "table", t[0], t[1])
@@ -132,6 +143,18 @@ func (l Live) nftTables(ctx context.Context, b *Bundle) {
 		}
 		b.Rulesets = append(b.Rulesets, RulesetDump{Name: "nftables " + t[0] + " " + t[1], Source: "nft -j list table " + t[0] + " " + t[1], Format: FormatNftJSON, Data: string(data)})
 	}
+}
+
+// tables lists the nf_tables tables with the TableLister, or nft.
+func (l Live) tables(ctx context.Context) ([][2]string, error) {
+	if l.Tables != nil {
+		return l.Tables.Tables()
+	}
+	out, err := l.Run.Run(ctx, "nft", "-j", "list", "tables")
+	if err != nil {
+		return nil, err
+	}
+	return parseNftTables(out), nil
 }
 
 // parseNftTables reads `nft -j list tables`: [family, name] pairs.
@@ -152,6 +175,9 @@ func parseNftTables(data []byte) [][2]string {
 	}
 	return out
 }
+
+// iptablesTableNames are the tables iptables-nft creates.
+var iptablesTableNames = map[string]bool{"filter": true, "nat": true, "mangle": true, "raw": true, "security": true}
 
 // iptablesNftTables names the tables ("ip filter") iptables-nft dumps hold.
 func iptablesNftTables(dumps []RulesetDump) map[string]bool {
@@ -207,7 +233,8 @@ func (l Live) legacy(ctx context.Context, b *Bundle, fam int) int {
 
 // iptablesNft dumps the iptables-nft tables (iptables-nft-save reads
 // nf_tables and prints only the tables it finds).
-func (l Live) iptablesNft(ctx context.Context, b *Bundle, fam int) int {
+// It reports whether the dump could be read.
+func (l Live) iptablesNft(ctx context.Context, b *Bundle, fam int) (int, bool) {
 	save := "iptables-nft-save"
 	if fam == 6 {
 		save = "ip6tables-nft-save"
@@ -215,7 +242,7 @@ func (l Live) iptablesNft(ctx context.Context, b *Bundle, fam int) int {
 	out, err := l.Run.Run(ctx, save)
 	if err != nil {
 		l.note(b, "iptables-nft ipv%d: %v", fam, err)
-		return 0
+		return 0, false
 	}
 	n := strings.Count(string(out), "\n*")
 	if strings.HasPrefix(string(out), "*") {
@@ -225,7 +252,7 @@ func (l Live) iptablesNft(ctx context.Context, b *Bundle, fam int) int {
 		b.Rulesets = append(b.Rulesets, RulesetDump{Name: fmt.Sprintf("iptables-nft ipv%d", fam), Source: save,
 			Format: FormatIptables, Backend: nf.BackendIptablesNft, Family: fam, Data: string(out)})
 	}
-	return n
+	return n, true
 }
 
 func isNotExist(err error) bool { return err != nil && strings.Contains(err.Error(), "not exist") }

@@ -208,6 +208,7 @@ func (o *auditOpts) offlineInput(a *app) (exposure.Input, []string, error) {
 func localAddrArgs(args []string) ([]collect.Interface, error) {
 	var out []collect.Interface
 	for _, s := range args {
+		s = strings.TrimPrefix(s, "@") // trace's spelling of a file
 		if data, err := os.ReadFile(s); err == nil {
 			ifs, err := collect.ParseLocalAddrs(data, s)
 			if err != nil {
@@ -216,12 +217,17 @@ func localAddrArgs(args []string) ([]collect.Interface, error) {
 			out = append(out, ifs...)
 			continue
 		}
-		ifs, err := collect.ParseLocalAddrs([]byte(strings.ReplaceAll(s, ",", "\n")), "--local-addrs")
-		if err != nil {
-			return nil, err
-		}
-		for _, i := range ifs {
-			out = append(out, collect.Interface{Name: "", Addrs: i.Addrs})
+		for _, part := range strings.Split(s, ",") {
+			ifs, err := collect.ParseLocalAddrs([]byte(part), "--local-addrs")
+			if err != nil {
+				return nil, err
+			}
+			for _, i := range ifs {
+				if !strings.Contains(part, "=") {
+					i.Name = "" // a bare address: local, on no known interface
+				}
+				out = append(out, i)
+			}
 		}
 	}
 	return mergeUnnamed(out), nil
@@ -248,7 +254,7 @@ func mergeUnnamed(ifs []collect.Interface) []collect.Interface {
 // liveCollector reads this node.
 func liveCollector(proc string) collect.Live {
 	host, _ := os.Hostname()
-	return collect.Live{Run: collect.ExecRunner{}, Proc: os.DirFS(proc), Net: collect.StdNet{}, Now: time.Now(), Host: host, Tool: "exposure"}
+	return collect.Live{Run: collect.ExecRunner{}, Proc: os.DirFS(proc), Net: collect.StdNet{}, Tables: collect.NetlinkTables{}, Now: time.Now(), Host: host, Tool: "exposure"}
 }
 
 // exposureLoader reads every ruleset format, nftables included.
