@@ -13,6 +13,8 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	nf "github.com/exposure-audit/exposure/netfilter"
@@ -30,6 +32,7 @@ type ExecRunner struct{}
 
 // Run implements Runner.
 func (ExecRunner) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	stackOnce.Do(raiseStackLimit)
 	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stderr = &stderr
@@ -38,6 +41,20 @@ func (ExecRunner) Run(ctx context.Context, name string, args ...string) ([]byte,
 		return out, fmt.Errorf("run %s: %w: %s", name, err, strings.TrimSpace(stderr.String()))
 	}
 	return out, nil
+}
+
+var stackOnce sync.Once
+
+// raiseStackLimit lifts the soft stack limit the dump commands inherit to
+// the hard limit: iptables-nft-save (1.8.9) recurses deeply enough to
+// overflow the default 8 MiB stack on a ~300,000-rule kube-proxy ruleset.
+// It changes nothing but this process's (and its children's) limit.
+func raiseStackLimit() {
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_STACK, &lim) == nil && lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_STACK, &lim)
+	}
 }
 
 // NetReader lists the node's interfaces and addresses (netlink).
