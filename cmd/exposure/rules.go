@@ -79,7 +79,11 @@ func newLoader() collect.Loader { return collect.Loader{Nft: nftParser()} }
 // addLocalAddrs adds one --local-addrs value: ADDR, IFACE=ADDR/LEN, or
 // @FILE with "IFACE ADDR/LEN" lines (# comments allowed).
 func addLocalAddrs(env *nf.Env, s string) error {
-	if file, ok := strings.CutPrefix(s, "@"); ok {
+	file, isFile := strings.CutPrefix(s, "@")
+	if st, err := os.Stat(s); err == nil && st.Mode().IsRegular() {
+		file, isFile = s, true // audit's spelling: a bare file name
+	}
+	if isFile {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			return fmt.Errorf("read %w", err)
