@@ -435,8 +435,12 @@ func TestLabNmapKubeProxyDump(t *testing.T) {
 	}
 	t.Logf("live exposure audit (collection, parsing and analysis) took %v", time.Since(start))
 	want := auditStates(t, audit, "tcp")
-	bad := 0
+	bad, cond := 0, 0
 	for p := 1; p <= 65535; p++ {
+		if want[p] == "conditional" {
+			cond++
+			continue
+		}
 		if want[p] != states[p] {
 			bad++
 			if bad < 20 {
@@ -444,5 +448,5 @@ func TestLabNmapKubeProxyDump(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d of 65535 TCP ports agree with nmap", 65535-bad)
+	t.Logf("%d of %d TCP ports agree with nmap (%d rest on an assumption, not compared)", 65535-cond-bad, 65535-cond, cond)
 }
