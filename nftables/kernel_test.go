@@ -19,13 +19,7 @@ import (
 
 // kernelSeeds is how many random rulesets the differential test loads
 // (EXPOSURE_KERNEL_SEEDS overrides).
-func kernelSeeds() int {
-	n := 16
-	if s := os.Getenv("EXPOSURE_KERNEL_SEEDS"); s != "" {
-		fmt.Sscan(s, &n)
-	}
-	return n
-}
+func kernelSeeds() int { return netns.Seeds(16) }
 
 // labEnv describes the lab's node to the simulator.
 func labEnv(lab *netns.Lab) *nf.Env { return lab.Env() }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"os"
 	"sort"
 	"strings"
 	"syscall"
@@ -20,13 +19,7 @@ import (
 
 // kernelSeeds is how many random rulesets per family and backend the
 // differential test runs (EXPOSURE_KERNEL_SEEDS overrides).
-func kernelSeeds() int {
-	n := 12
-	if s := os.Getenv("EXPOSURE_KERNEL_SEEDS"); s != "" {
-		fmt.Sscan(s, &n)
-	}
-	return n
-}
+func kernelSeeds() int { return netns.Seeds(12) }
 
 // labEnv describes the lab's node to the simulator.
 func labEnv(lab *netns.Lab) *nf.Env { return lab.Env() }

@@ -2,6 +2,8 @@ package netns
 
 import (
 	"net/netip"
+	"os"
+	"strconv"
 
 	nf "github.com/exposure-audit/exposure/netfilter"
 	"github.com/exposure-audit/exposure/trace"
@@ -54,4 +56,13 @@ func (p Probe) Input() trace.Input {
 		pk.InIface = map[string]string{"c0": "n0", "c2": "n2", "s0": "n1"}[p.Via]
 	}
 	return in
+}
+
+// Seeds is how many random rulesets a differential suite runs: def, or
+// the EXPOSURE_KERNEL_SEEDS environment variable.
+func Seeds(def int) int {
+	if n, err := strconv.Atoi(os.Getenv("EXPOSURE_KERNEL_SEEDS")); err == nil && n > 0 {
+		return n
+	}
+	return def
 }

@@ -3,29 +3,31 @@ package netns
 import (
 	"encoding/binary"
 	"fmt"
+	nf "github.com/exposure-audit/exposure/netfilter"
 	"hash/crc32"
 	"net"
 	"net/netip"
 	"strconv"
 )
 
-// IP protocol numbers the packet builder knows how to give a transport header.
+// IP protocol numbers the packet builder knows how to give a transport
+// header: the model's own.
 const (
-	ProtoICMP   uint8 = 1
-	ProtoTCP    uint8 = 6
-	ProtoUDP    uint8 = 17
-	ProtoICMPv6 uint8 = 58
-	ProtoSCTP   uint8 = 132
+	ProtoICMP   = nf.ProtoICMP
+	ProtoTCP    = nf.ProtoTCP
+	ProtoUDP    = nf.ProtoUDP
+	ProtoICMPv6 = nf.ProtoICMPv6
+	ProtoSCTP   = nf.ProtoSCTP
 )
 
 // TCP flag bits, as in the TCP header and iptables --tcp-flags.
 const (
-	FIN byte = 0x01
-	SYN byte = 0x02
-	RST byte = 0x04
-	PSH byte = 0x08
-	ACK byte = 0x10
-	URG byte = 0x20
+	FIN = nf.TCPFin
+	SYN = nf.TCPSyn
+	RST = nf.TCPRst
+	PSH = nf.TCPPsh
+	ACK = nf.TCPAck
+	URG = nf.TCPUrg
 )
 
 // Default TCP sequence numbers of a probe. Conntrack's window tracking checks them
