@@ -5,11 +5,13 @@ import (
 	"math"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/exposure-audit/exposure/collect"
 	"github.com/exposure-audit/exposure/iptables"
 	nf "github.com/exposure-audit/exposure/netfilter"
 	"github.com/exposure-audit/exposure/trace"
@@ -28,15 +30,12 @@ type outcomeView struct {
 func load(t *testing.T, texts ...string) *nf.Ruleset {
 	t.Helper()
 	rs := &nf.Ruleset{}
-	for i, text := range texts {
+	for _, text := range texts {
 		part, err := iptables.Parse([]byte(text), iptables.Options{File: "case"})
 		if err != nil {
 			t.Fatalf("parse: %v", err)
 		}
-		for _, tb := range part.Tables {
-			tb.Seq = len(rs.Tables) + 1 + i*0
-			rs.Tables = append(rs.Tables, tb)
-		}
+		collect.Merge(rs, part)
 	}
 	if err := nf.Validate(rs); err != nil {
 		t.Fatalf("validate: %v", err)
@@ -66,16 +65,7 @@ func views(res trace.Result) []outcomeView {
 	return out
 }
 
-func itoa(n int) string {
-	s := ""
-	for {
-		s = string(rune('0'+n%10)) + s
-		n /= 10
-		if n == 0 {
-			return s
-		}
-	}
-}
+func itoa(n int) string { return strconv.Itoa(n) }
 
 const local = "192.0.2.10"
 
@@ -173,7 +163,7 @@ func TestProbabilitiesSumToOne(t *testing.T) {
 	for i := 0; i < n; i++ {
 		p := 1.0 / float64(n-i)
 		if i < n-1 {
-			b.WriteString("-A S -m statistic --mode random --probability " + strings.TrimRight(strings.TrimRight(formatFloat(p), "0"), ".") + " -j DNAT --to-destination 10.0.0." + itoa(i+1) + "\n")
+			b.WriteString("-A S -m statistic --mode random --probability " + strconv.FormatFloat(p, 'f', 10, 64) + " -j DNAT --to-destination 10.0.0." + itoa(i+1) + "\n")
 		} else {
 			b.WriteString("-A S -j DNAT --to-destination 10.0.0." + itoa(i+1) + "\n")
 		}
@@ -190,14 +180,6 @@ func TestProbabilitiesSumToOne(t *testing.T) {
 	if len(res.Outcomes) != n || math.Abs(sum-1) > 1e-6 {
 		t.Errorf("got %d outcomes summing to %v, want %d summing to 1", len(res.Outcomes), sum, n)
 	}
-}
-
-func formatFloat(p float64) string {
-	s := ""
-	x := int64(p*1e10 + 0.5)
-	s = itoa(int(x / 1e10))
-	frac := itoa(int(x % 1e10))
-	return s + "." + strings.Repeat("0", 10-len(frac)) + frac
 }
 
 func TestValidation(t *testing.T) {

@@ -17,7 +17,6 @@ import (
 	"github.com/exposure-audit/exposure/collect"
 	"github.com/exposure-audit/exposure/exposure"
 	nf "github.com/exposure-audit/exposure/netfilter"
-	"github.com/exposure-audit/exposure/nftables"
 	"github.com/exposure-audit/exposure/report"
 )
 
@@ -156,7 +155,7 @@ func (o *auditOpts) input(ctx context.Context, a *app) (exposure.Input, []string
 		return o.offlineInput(a)
 	}
 	b := liveCollector(o.proc).Snapshot(ctx)
-	in, err := b.Input(exposureLoader())
+	in, err := b.Input(newLoader())
 	if err != nil {
 		return in, nil, usageError(err)
 	}
@@ -172,7 +171,7 @@ func snapshotInput(path string) (exposure.Input, []string, error) {
 	if err != nil {
 		return exposure.Input{}, nil, usageError(err)
 	}
-	in, err := b.Input(exposureLoader())
+	in, err := b.Input(newLoader())
 	if err != nil {
 		return in, nil, usageError(err)
 	}
@@ -182,7 +181,7 @@ func snapshotInput(path string) (exposure.Input, []string, error) {
 // offlineInput loads --rules files; --local-addrs takes addresses or
 // local-addrs files ("iface addr/prefix" lines).
 func (o *auditOpts) offlineInput(a *app) (exposure.Input, []string, error) {
-	rs, err := exposureLoader().LoadFiles(o.rules.files...)
+	rs, err := newLoader().LoadFiles(o.rules.files...)
 	if err != nil {
 		return exposure.Input{}, nil, usageError(err)
 	}
@@ -255,22 +254,6 @@ func mergeUnnamed(ifs []collect.Interface) []collect.Interface {
 func liveCollector(proc string) collect.Live {
 	host, _ := os.Hostname()
 	return collect.Live{Run: collect.ExecRunner{}, Proc: os.DirFS(proc), Net: collect.StdNet{}, Tables: collect.NetlinkTables{}, Now: time.Now(), Host: host, Tool: "exposure"}
-}
-
-// exposureLoader reads every ruleset format, nftables included.
-func exposureLoader() collect.Loader { return collect.Loader{Nft: nftFrontEnd{}} }
-
-// nftFrontEnd adapts package nftables to collect.NftParser.
-type nftFrontEnd struct{}
-
-// ParseJSON reads `nft -j list ruleset` output.
-func (nftFrontEnd) ParseJSON(data []byte, file string) (*nf.Ruleset, error) {
-	return nftables.ParseJSON(data, file)
-}
-
-// ParseText reads nft ruleset text.
-func (nftFrontEnd) ParseText(data []byte, file string) (*nf.Ruleset, error) {
-	return nftables.ParseText(data, file)
 }
 
 // allowRule is one line of an allow-list.
