@@ -76,22 +76,66 @@ type Target struct {
 // Owner says who set up the path: the component whose chains and comments
 // decide it (kube-proxy, ovn-kubernetes, cni-portmap, crio, docker, podman,
 // calico, firewalld), host for a plain local listener or policy, or
-// unattributed with the deciding chain and rule.
+// unattributed with the deciding chain and rule; and, when the rules or the
+// cluster's objects say so, the Kubernetes object behind it (Kind,
+// Namespace, Name, Port) and how it is exposed (Via).
 type Owner struct {
 	Component string `json:"component"`
 	Chain     string `json:"chain,omitempty"`
 	Rule      int    `json:"rule,omitempty"`
 	Comment   string `json:"comment,omitempty"`
-	// Service is the Kubernetes Service "namespace/name:port" (kube-proxy
-	// comments), Kind how it is exposed (NodePort, ExternalIP,
-	// LoadBalancer, HostPort, Published).
-	Service string `json:"service,omitempty"`
-	Kind    string `json:"kind,omitempty"`
+	// Kind is the Kubernetes object kind (KindService, KindPod); Namespace
+	// and Name name the object. The analysis fills them from kube-proxy,
+	// OVN-Kubernetes and CRI-O comments and chain names; package kube
+	// checks them against the API and adds Pods.
+	Kind      string `json:"kind,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name,omitempty"`
+	// Port is the Service port's name, or its number when unnamed (the
+	// number is known only with the Service object: kube-proxy names
+	// unnamed ports by an empty string).
+	Port string `json:"port,omitempty"`
+	// Via is how the port is exposed (nodePort, externalIP, loadBalancer,
+	// healthCheckNodePort, hostPort, hostNetwork, published).
+	Via Via `json:"via,omitempty"`
 	// SourceRanges restrict a LoadBalancer (loadBalancerSourceRanges).
 	SourceRanges []string `json:"source_ranges,omitempty"`
-	// Container is the container or sandbox id named by the rules.
-	Container string `json:"container,omitempty"`
+	// Container is the container or sandbox id named by the rules, or the
+	// container id of a hostNetwork pod's listener; ContainerName is the
+	// pod spec's container name (set by package kube).
+	Container     string `json:"container,omitempty"`
+	ContainerName string `json:"container_name,omitempty"`
 }
+
+// Kubernetes object kinds of Owner.Kind.
+const (
+	KindService = "Service"
+	KindPod     = "Pod"
+)
+
+// Via is how a port is exposed, in the Kubernetes API's camelCase
+// vocabulary (Service spec fields, container ports, pod hostNetwork), plus
+// published for Docker/Podman -p ports.
+type Via string
+
+// Via values.
+const (
+	// ViaNodePort: a Service's spec.ports[].nodePort on node addresses.
+	ViaNodePort Via = "nodePort"
+	// ViaExternalIP: a Service's spec.externalIPs.
+	ViaExternalIP Via = "externalIP"
+	// ViaLoadBalancer: a Service's status.loadBalancer.ingress IPs.
+	ViaLoadBalancer Via = "loadBalancer"
+	// ViaHealthCheckNodePort: spec.healthCheckNodePort, served by
+	// kube-proxy itself (externalTrafficPolicy Local).
+	ViaHealthCheckNodePort Via = "healthCheckNodePort"
+	// ViaHostPort: a container's ports[].hostPort (CNI portmap or CRI-O DNAT).
+	ViaHostPort Via = "hostPort"
+	// ViaHostNetwork: a listener of a hostNetwork pod.
+	ViaHostNetwork Via = "hostNetwork"
+	// ViaPublished: a Docker or Podman published port (-p).
+	ViaPublished Via = "published"
+)
 
 // Listener is a local socket that accepts packets, with the process,
 // container and pod that own it (read from /proc by package collect).

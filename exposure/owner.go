@@ -25,28 +25,31 @@ const (
 // (kube-proxy pkg/proxy/iptables, ovn-kubernetes node gateway_iptables.go,
 // CNI plugins/meta/portmap, CRI-O hostport manager, moby libnetwork,
 // netavark, Calico felix, firewalld's iptables/nftables backends).
-var chainOwners = []struct{ prefix, comp, kind string }{
-	{"KUBE-NODEPORTS", CompKubeProxy, "NodePort"},
+var chainOwners = []struct {
+	prefix, comp string
+	via          Via
+}{
+	{"KUBE-NODEPORTS", CompKubeProxy, ViaNodePort},
 	{"KUBE-EXT-", CompKubeProxy, ""},
-	{"KUBE-FW-", CompKubeProxy, "LoadBalancer"},
+	{"KUBE-FW-", CompKubeProxy, ViaLoadBalancer},
 	{"KUBE-XLB-", CompKubeProxy, ""},
 	{"KUBE-SVC-", CompKubeProxy, ""},
 	{"KUBE-SVL-", CompKubeProxy, ""},
 	{"KUBE-SEP-", CompKubeProxy, ""},
 	{"KUBE-SERVICES", CompKubeProxy, ""},
-	{"KUBE-PROXY-FIREWALL", CompKubeProxy, "LoadBalancer"},
+	{"KUBE-PROXY-FIREWALL", CompKubeProxy, ViaLoadBalancer},
 	{"KUBE-EXTERNAL-SERVICES", CompKubeProxy, ""},
-	{"KUBE-HOSTPORTS", CompCRIO, "HostPort"},
-	{"KUBE-HP-", CompCRIO, "HostPort"},
-	{"OVN-KUBE-NODEPORT", CompOVNK, "NodePort"},
-	{"OVN-KUBE-EXTERNALIP", CompOVNK, "ExternalIP"},
-	{"OVN-KUBE-ETP", CompOVNK, "LoadBalancer"},
+	{"KUBE-HOSTPORTS", CompCRIO, ViaHostPort},
+	{"KUBE-HP-", CompCRIO, ViaHostPort},
+	{"OVN-KUBE-NODEPORT", CompOVNK, ViaNodePort},
+	{"OVN-KUBE-EXTERNALIP", CompOVNK, ViaExternalIP},
+	{"OVN-KUBE-ETP", CompOVNK, ViaLoadBalancer},
 	{"OVN-KUBE-ITP", CompOVNK, ""},
 	{"OVN-KUBE-", CompOVNK, ""},
-	{"CNI-HOSTPORT-", CompCNIPortmap, "HostPort"},
-	{"CNI-DN-", CompCNIPortmap, "HostPort"},
-	{"NETAVARK-", CompPodman, "Published"},
-	{"DOCKER", CompDocker, "Published"},
+	{"CNI-HOSTPORT-", CompCNIPortmap, ViaHostPort},
+	{"CNI-DN-", CompCNIPortmap, ViaHostPort},
+	{"NETAVARK-", CompPodman, ViaPublished},
+	{"DOCKER", CompDocker, ViaPublished},
 	{"cali-", CompCalico, ""},
 	{"IN_", CompFirewalld, ""},
 	{"FWD_", CompFirewalld, ""},
@@ -71,20 +74,20 @@ var tableOwners = map[string]string{
 // kubeProxyNftChain reads the Service of a kube-proxy nftables-mode chain
 // name: "service-HASH-ns/name/proto/port", "external-…", "firewall-…",
 // "endpoint-HASH-ns/name/proto/port__ip/port" (pkg/proxy/nftables).
-var kubeProxyNftChain = regexp.MustCompile(`^(service|external|firewall|endpoint)-[A-Z0-9]{8}-([^/]+)/([^/]+)/[^/]+/([^_/]+)`)
+var kubeProxyNftChain = regexp.MustCompile(`^(service|external|firewall|endpoint)-[A-Z0-9]{8}-([^/]+)/([^/]+)/[^/]+/([^_/]*)`)
 
-// chainOwner returns the component writing chain name, if known.
-func chainOwner(table, name string) (comp, kind string, ok bool) {
+// chainOwner returns the component writing chain name, if known, and how
+// the ports it handles are exposed when the chain alone says it.
+func chainOwner(table, name string) (comp string, via Via, ok bool) {
 	if c, ok := tableOwners[table]; ok {
-		kind := ""
 		if c == CompCRIO {
-			kind = "HostPort"
+			via = ViaHostPort
 		}
-		return c, kind, true
+		return c, via, true
 	}
 	for _, c := range chainOwners {
 		if strings.HasPrefix(name, c.prefix) {
-			return c.comp, c.kind, true
+			return c.comp, c.via, true
 		}
 	}
 	return "", "", false
@@ -159,9 +162,9 @@ func attribute(r row) Owner {
 
 // annotate adds what one step says about the owner.
 func annotate(o *Owner, s trace.Step) {
-	comp, kind, ok := chainOwner(s.Table, s.Chain)
-	if ok && o.Component == comp && kind != "" && o.Kind == "" {
-		o.Kind = kind
+	comp, via, ok := chainOwner(s.Table, s.Chain)
+	if ok && o.Component == comp && via != "" && o.Via == "" {
+		o.Via = via
 	}
 	if s.Backend == "nftables" && s.Table == "kube-proxy" {
 		annotateKubeProxyNft(o, s)
@@ -171,17 +174,20 @@ func annotate(o *Owner, s trace.Step) {
 		annotateRanges(o, s)
 		return
 	}
-	if m := serviceRE.FindStringSubmatch(c); m != nil && o.Service == "" && strings.HasPrefix(s.Chain, "KUBE-") {
-		o.Service = m[1]
+	if m := serviceRE.FindStringSubmatch(c); m != nil && o.Name == "" && strings.HasPrefix(s.Chain, "KUBE-") {
+		setService(o, m[1])
 		switch {
 		case strings.Contains(c, "external IP"):
-			o.Kind = "ExternalIP"
+			o.Via = ViaExternalIP
 		case strings.Contains(c, "loadbalancer IP"):
-			o.Kind = "LoadBalancer"
+			o.Via = ViaLoadBalancer
+		case strings.Contains(c, "health check node port"):
+			o.Via = ViaHealthCheckNodePort
 		}
 	}
 	if m := hostportRE.FindStringSubmatch(c); m != nil {
-		o.Component, o.Kind, o.Container = CompCRIO, "HostPort", m[1]
+		o.Component, o.Via = CompCRIO, ViaHostPort
+		setPodFullName(o, m[1])
 	}
 	if m := cniDnatRE.FindStringSubmatch(c); m != nil {
 		o.Container = m[2]
@@ -192,17 +198,37 @@ func annotate(o *Owner, s trace.Step) {
 	annotateRanges(o, s)
 }
 
+// setService names the Service of a kube-proxy ServicePortName
+// ("namespace/name:port", the port part empty for an unnamed port).
+func setService(o *Owner, spn string) {
+	nsName, port, _ := strings.Cut(spn, ":")
+	ns, name, _ := strings.Cut(nsName, "/")
+	o.Kind, o.Namespace, o.Name, o.Port = KindService, ns, name, port
+}
+
+// setPodFullName names the Pod of a kubelet/CRI-O hostport comment: the
+// pod's full name "name_namespace" (kubelet's GetPodFullName; neither part
+// may hold "_"); anything else is kept as the container it names.
+func setPodFullName(o *Owner, full string) {
+	name, ns, ok := strings.Cut(full, "_")
+	if !ok || ns == "" || strings.Contains(ns, "_") {
+		o.Container = full
+		return
+	}
+	o.Kind, o.Namespace, o.Name = KindPod, ns, name
+}
+
 // annotateKubeProxyNft names the Service from kube-proxy's nftables chain
-// names, and the kind from the map the packet was looked up in.
+// names, and how it is exposed from the map the packet was looked up in.
 func annotateKubeProxyNft(o *Owner, s trace.Step) {
-	if m := kubeProxyNftChain.FindStringSubmatch(s.Chain); m != nil && o.Service == "" {
-		o.Service = m[2] + "/" + m[3] + ":" + m[4]
+	if m := kubeProxyNftChain.FindStringSubmatch(s.Chain); m != nil && o.Name == "" {
+		o.Kind, o.Namespace, o.Name, o.Port = KindService, m[2], m[3], m[4]
 	}
 	switch {
 	case strings.Contains(s.Text, "@service-nodeports"):
-		o.Kind = "NodePort"
+		o.Via = ViaNodePort
 	case strings.HasPrefix(s.Chain, "firewall-"):
-		o.Kind = "LoadBalancer"
+		o.Via = ViaLoadBalancer
 	}
 }
 
@@ -225,11 +251,11 @@ func decider(r row) Owner {
 		if s.Policy || !terminal(s.Target) {
 			continue
 		}
-		comp, kind, ok := chainOwner(s.Table, s.Chain)
+		comp, via, ok := chainOwner(s.Table, s.Chain)
 		if !ok {
-			comp, kind = CompHost, ""
+			comp, via = CompHost, ""
 		}
-		o := Owner{Component: comp, Kind: kind, Chain: s.Chain, Rule: s.Rule, Comment: stepComment(s)}
+		o := Owner{Component: comp, Via: via, Chain: s.Chain, Rule: s.Rule, Comment: stepComment(s)}
 		annotate(&o, s)
 		return o
 	}

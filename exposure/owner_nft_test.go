@@ -30,7 +30,7 @@ func TestKubeProxyModesSameOwners(t *testing.T) {
 		out := map[int]string{}
 		for _, e := range rep.Exposures {
 			if e.State == Forwarded && e.PortFrom >= 30000 {
-				out[e.PortFrom] = e.Owner.Component + " " + e.Owner.Service + " " + e.Owner.Kind
+				out[e.PortFrom] = e.Owner.Component + " " + ObjectText(e.Owner) + " " + string(e.Owner.Via)
 			}
 		}
 		return out

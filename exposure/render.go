@@ -84,13 +84,34 @@ func short(id string) string {
 	return id
 }
 
+// ObjectText names the Kubernetes object of an owner the way kubectl and
+// kube-proxy comments do: "namespace/name:port" for a Service port
+// ("namespace/name" when the port is not known), "pod namespace/name" for
+// a Pod (with "/container" when known); "" when no object is named.
+func ObjectText(o Owner) string {
+	if o.Name == "" {
+		return ""
+	}
+	s := o.Namespace + "/" + o.Name
+	switch {
+	case o.Kind == KindPod:
+		s = "pod " + s
+		if o.ContainerName != "" {
+			s += "/" + o.ContainerName
+		}
+	case o.Port != "":
+		s += ":" + o.Port
+	}
+	return s
+}
+
 func ownerText(o Owner) string {
 	s := o.Component
-	if o.Service != "" {
-		s += " " + o.Service
+	if o.Name != "" {
+		s += " " + ObjectText(o)
 	}
-	if o.Kind != "" {
-		s += " " + o.Kind
+	if o.Via != "" {
+		s += " " + string(o.Via)
 	}
 	if o.Component == CompUnattributed && o.Chain != "" {
 		s += fmt.Sprintf(" %s#%d", o.Chain, o.Rule)

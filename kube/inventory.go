@@ -12,4 +12,6 @@ type Inventory struct {
 	Pods           []corev1.Pod                `json:"pods"`
 	Services       []corev1.Service            `json:"services"`
 	EndpointSlices []discoveryv1.EndpointSlice `json:"endpointslices"`
+	// Skipped counts the objects of other kinds Decode met, by kind.
+	Skipped map[string]int `json:"skipped,omitempty"`
 }

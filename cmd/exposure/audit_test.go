@@ -103,7 +103,7 @@ func TestAuditJSONContract(t *testing.T) {
 	}
 	found := false
 	for _, e := range rep.Exposures {
-		if e.Owner.Service == "default/svc-nodeport:http" && e.State == exposure.Forwarded && strings.HasPrefix(e.Owner.Component, "kube-proxy") {
+		if exposure.ObjectText(e.Owner) == "default/svc-nodeport:http" && e.Owner.Via == exposure.ViaNodePort && e.State == exposure.Forwarded && strings.HasPrefix(e.Owner.Component, "kube-proxy") {
 			found = true
 		}
 	}
