@@ -1,0 +1,84 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/exposure-audit/exposure/exposure"
+	"github.com/exposure-audit/exposure/internal/reallab"
+)
+
+// TestRealDocker starts dockerd in the node namespace, publishes a busybox
+// httpd with `docker run -p`, and compares the live audit with nmap and
+// real connections: the published port is forwarded to the container
+// (owner docker), a 127.0.0.1 binding is not reachable from outside, and
+// a published UDP port reaches the container's UDP server.
+func TestRealDocker(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opts reallab.DockerOptions
+	}{
+		{"nft-userland-proxy", reallab.DockerOptions{}},
+		{"legacy-no-proxy", reallab.DockerOptions{Legacy: true, NoUserlandProxy: true}},
+	} {
+		t.Run(c.name, func(t *testing.T) { testRealDocker(t, c.opts) })
+	}
+}
+
+func testRealDocker(t *testing.T, opts reallab.DockerOptions) {
+	lab := realLab(t, "dockerd", "containerd", "runc", reallab.DockerCLI, reallab.BusyboxBin)
+	dk := reallab.StartDocker(t, lab.NodeNS, opts)
+	dk.Import("expo-bb:1")
+	web := dk.Run("-p", "8080:80", "-p", "127.0.0.1:8081:80", "expo-bb:1", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+	udp := dk.Run("-p", "5353:53/udp", "expo-bb:1", "busybox", "sleep", "600")
+	webIP := dk.Inspect(web, "{{.NetworkSettings.IPAddress}}")
+	udpIP := dk.Inspect(udp, "{{.NetworkSettings.IPAddress}}")
+	pc, err := reallab.UDPEcho(atoi(t, dk.Inspect(udp, "{{.State.Pid}}")), udpIP+":53")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+
+	rep := realAudit(t, lab)
+	for _, e := range rep.Exposures {
+		if e.State == exposure.Forwarded || e.State == exposure.Open {
+			t.Logf("%s %d-%d %s to=%+v owner=%+v listener=%+v", e.Proto, e.PortFrom, e.PortTo, e.State, e.To, e.Owner, e.Listener)
+		}
+	}
+	checkForward(t, exposureAt(t, rep, "tcp", 8080), exposure.CompDocker, webIP, 80)
+	checkForward(t, exposureAt(t, rep, "udp", 5353), exposure.CompDocker, udpIP, 53)
+	if e := exposureAt(t, rep, "tcp", 8081); e.State != exposure.Closed {
+		t.Errorf("tcp/8081 (published on 127.0.0.1): state %q, want closed from outside", e.State)
+	}
+	if got := fetch(t, lab, "tcp", labTarget+":8080", "GET / HTTP/1.0\r\n\r\n"); !strings.Contains(got, reallab.IndexPage) {
+		t.Errorf("GET http://%s:8080/: got %q, want the container's page", labTarget, got)
+	}
+	if got := fetch(t, lab, "udp", labTarget+":5353", "probe"); got != "echo:probe" {
+		t.Errorf("udp %s:5353: got %q, want the container's echo", labTarget, got)
+	}
+	dialFails(t, lab, labTarget+":8081")
+	compareTCP(t, lab, rep)
+	compareUDPAndICMP(t, lab, rep, []int{53, 5353, 5354})
+}
+
+// checkForward checks that a published port is forwarded to the
+// container's address and port and owned by component.
+func checkForward(t *testing.T, e exposure.Exposure, component, addr string, port int) {
+	t.Helper()
+	if e.State != exposure.Forwarded || len(e.To) != 1 || e.To[0].Addr != addr || e.To[0].Port != port {
+		t.Errorf("%s/%d: state %q to %+v, want forwarded to %s:%d", e.Proto, e.PortFrom, e.State, e.To, addr, port)
+	}
+	if e.Owner.Component != component {
+		t.Errorf("%s/%d: owner %q, want %q", e.Proto, e.PortFrom, e.Owner.Component, component)
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
