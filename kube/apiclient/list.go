@@ -32,7 +32,8 @@ const (
 )
 
 // ListError is a failed list of one resource. Forbidden is set for an
-// RBAC denial (HTTP 403): the caller lacks the verb on the resource.
+// RBAC denial (HTTP 403): the caller lacks the verb on the resource
+// cluster-wide (a ClusterRole granting it is missing).
 type ListError struct {
 	Verb      string
 	Resource  string
@@ -43,8 +44,9 @@ type ListError struct {
 // Error reads "list endpointslices.discovery.k8s.io cluster-wide:
 // forbidden: <the API server's message>".
 func (e *ListError) Error() string {
-	if e.Forbidden {
-		return fmt.Sprintf("%s %s cluster-wide: forbidden: %v", e.Verb, e.Resource, e.Err)
+	var st apierrors.APIStatus
+	if e.Forbidden && errors.As(e.Err, &st) {
+		return fmt.Sprintf("%s %s cluster-wide: forbidden: %s", e.Verb, e.Resource, st.Status().Message)
 	}
 	return fmt.Sprintf("%s %s cluster-wide: %v", e.Verb, e.Resource, e.Err)
 }
@@ -130,13 +132,7 @@ func listAll[T any](ctx context.Context, res string, size int64, page pageFunc[T
 }
 
 func listError(res string, err error) error {
-	e := &ListError{Verb: "list", Resource: res, Err: err}
-	var st apierrors.APIStatus
-	if errors.As(err, &st) && apierrors.IsForbidden(err) {
-		e.Forbidden = true
-		e.Err = errors.New(st.Status().Message)
-	}
-	return e
+	return &ListError{Verb: "list", Resource: res, Forbidden: apierrors.IsForbidden(err), Err: err}
 }
 
 func stripManagedFields(inv *kube.Inventory) {
