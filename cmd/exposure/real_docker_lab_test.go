@@ -34,7 +34,7 @@ func testRealDocker(t *testing.T, opts reallab.DockerOptions) {
 	udp := dk.Run("-p", "5353:53/udp", "expo-bb:1", "busybox", "sleep", "600")
 	webIP := dk.Inspect(web, "{{.NetworkSettings.IPAddress}}")
 	udpIP := dk.Inspect(udp, "{{.NetworkSettings.IPAddress}}")
-	pc, err := reallab.UDPEcho(atoi(t, dk.Inspect(udp, "{{.State.Pid}}")), udpIP+":53")
+	pc, err := reallab.UDPEcho(reallab.PidNetns(atoi(t, dk.Inspect(udp, "{{.State.Pid}}"))), udpIP+":53")
 	if err != nil {
 		t.Fatal(err)
 	}

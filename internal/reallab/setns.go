@@ -9,22 +9,28 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// InNetnsOf runs fn on a fresh OS thread that has entered the network
-// namespace of process pid (a container's init, read back with inspect).
-// The thread stays locked and dies with its goroutine; sockets fn opens
-// stay in that namespace.
-func InNetnsOf(pid int, fn func() error) error {
+// PidNetns is the network namespace file of process pid (a container's
+// init, read back with inspect).
+func PidNetns(pid int) string { return fmt.Sprintf("/proc/%d/ns/net", pid) }
+
+// NamedNetns is the file of a namespace made with "ip netns add NAME".
+func NamedNetns(name string) string { return "/run/netns/" + name }
+
+// InNetns runs fn on a fresh OS thread that has entered the network
+// namespace file nsPath. The thread stays locked and dies with its
+// goroutine; sockets fn opens stay in that namespace.
+func InNetns(nsPath string, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		f, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+		f, err := os.Open(nsPath)
 		if err != nil {
-			errc <- fmt.Errorf("open netns of %d: %w", pid, err)
+			errc <- fmt.Errorf("open netns: %w", err)
 			return
 		}
 		defer f.Close()
 		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("enter netns of %d: %w", pid, err)
+			errc <- fmt.Errorf("enter netns %s: %w", nsPath, err)
 			return
 		}
 		errc <- fn()
@@ -32,12 +38,12 @@ func InNetnsOf(pid int, fn func() error) error {
 	return <-errc
 }
 
-// UDPEcho opens a UDP socket on addr inside the network namespace of pid
+// UDPEcho opens a UDP socket on addr inside the network namespace nsPath
 // that answers every datagram with "echo:" and the datagram, until the
 // returned socket is closed. Busybox has no UDP server that answers.
-func UDPEcho(pid int, addr string) (net.PacketConn, error) {
+func UDPEcho(nsPath, addr string) (net.PacketConn, error) {
 	var pc net.PacketConn
-	err := InNetnsOf(pid, func() error {
+	err := InNetns(nsPath, func() error {
 		var err error
 		pc, err = net.ListenPacket("udp4", addr)
 		return err
@@ -56,4 +62,30 @@ func UDPEcho(pid int, addr string) (net.PacketConn, error) {
 		}
 	}()
 	return pc, nil
+}
+
+// TCPBanner opens a TCP listener on addr inside the network namespace
+// nsPath that writes banner to every connection and closes it, until the
+// returned listener is closed.
+func TCPBanner(nsPath, addr, banner string) (net.Listener, error) {
+	var ln net.Listener
+	err := InNetns(nsPath, func() error {
+		var err error
+		ln, err = net.Listen("tcp4", addr)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tcp banner on %s: %w", addr, err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte(banner))
+			_ = c.Close()
+		}
+	}()
+	return ln, nil
 }
