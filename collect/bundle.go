@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/exposure-audit/exposure/checks/hostfs"
 	"io"
 
+	"github.com/exposure-audit/exposure/checks/hostfs"
 	"github.com/exposure-audit/exposure/exposure"
 	"github.com/exposure-audit/exposure/iptables"
+	"github.com/exposure-audit/exposure/kube"
 	nf "github.com/exposure-audit/exposure/netfilter"
 )
 
@@ -52,6 +53,13 @@ type Bundle struct {
 	// that `exposure check --snapshot` can replay them; absent in bundles
 	// made before it existed.
 	NodeFiles *hostfs.Capture `json:"node_files,omitempty"`
+	// K8sObjects are the cluster's Nodes, Pods, Services and
+	// EndpointSlices as listed from the API server when the snapshot was
+	// taken (Provenance["k8s_objects"] says from where), so that `exposure
+	// audit --snapshot` can join them; absent when the API could not be
+	// reached and in bundles made before it existed (format_version 1
+	// either way: readers ignore members they do not know).
+	K8sObjects *kube.Inventory `json:"k8s_objects,omitempty"`
 }
 
 // RulesetDump is one raw ruleset dump.
