@@ -41,9 +41,19 @@ func testRealDocker(t *testing.T, opts reallab.DockerOptions) {
 	defer pc.Close()
 
 	rep := realAudit(t, lab)
-	for _, e := range rep.Exposures {
-		if e.State == exposure.Forwarded || e.State == exposure.Open {
-			t.Logf("%s %d-%d %s to=%+v owner=%+v listener=%+v", e.Proto, e.PortFrom, e.PortTo, e.State, e.To, e.Owner, e.Listener)
+	// Who holds the host ports on the node (the audit's forwarded rows
+	// have no listener: outside packets are DNATed before any socket).
+	holder := "docker-proxy"
+	if opts.NoUserlandProxy {
+		holder = "dockerd"
+	}
+	ls := nodeListeners(t, lab)
+	for _, c := range []struct {
+		proto, addr string
+		port        int
+	}{{"tcp", labTarget, 8080}, {"udp", labTarget, 5353}, {"tcp", "127.0.0.1", 8081}} {
+		if got := holders(ls, c.proto, c.addr, c.port); len(got) != 1 || got[0] != holder {
+			t.Errorf("%s %s:%d: held by %q on the node, want %s", c.proto, c.addr, c.port, got, holder)
 		}
 	}
 	checkForward(t, exposureAt(t, rep, "tcp", 8080), exposure.CompDocker, webIP, 80)

@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exposure-audit/exposure/collect"
 	"github.com/exposure-audit/exposure/exposure"
 	"github.com/exposure-audit/exposure/internal/netns"
 	"github.com/exposure-audit/exposure/internal/reallab"
@@ -236,4 +240,46 @@ func dialFails(t *testing.T, lab *netns.Lab, addr string) {
 		c.Close()
 		t.Errorf("tcp %s: a connection from the client succeeded, the audit says it cannot", addr)
 	}
+}
+
+// nodeListeners runs the built `exposure snapshot` live in the node
+// namespace and returns the listeners it collected (sockets joined to
+// their processes), for checking who holds a host port the audit reports
+// as forwarded.
+func nodeListeners(t *testing.T, lab *netns.Lab) []exposure.Listener {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "node.bundle")
+	if _, err := lab.Run(lab.NodeNS, "", exposureBinary(t), "snapshot", "-o", path); err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := collect.ReadBundle(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var socks []collect.Socket
+	for _, f := range b.ProcNet {
+		s, err := collect.ParseProcNet([]byte(f.Data), f.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		socks = append(socks, s...)
+	}
+	return collect.Listeners(socks, b.Processes, b.HostNetNS)
+}
+
+// holders returns the names of the processes holding proto/port on addr
+// (or a wildcard) in the node namespace, sorted, each once.
+func holders(ls []exposure.Listener, proto, addr string, port int) []string {
+	var out []string
+	for _, l := range ls {
+		if l.Proto == proto && l.Port == port && (l.Addr == addr || l.Wildcard) {
+			out = append(out, l.Process)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
