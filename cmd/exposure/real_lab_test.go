@@ -2,13 +2,13 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
-	"slices"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
