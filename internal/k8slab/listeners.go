@@ -112,3 +112,18 @@ func hello(src netip.Addr, network string, dst netip.AddrPort, timeout time.Dura
 	}
 	return line, nil
 }
+
+// Connect opens a TCP connection from the client namespace, from source
+// address src, to dst, and closes it: nil means the handshake completed
+// (for listeners that send nothing first, such as kube-proxy's health
+// check server).
+func (t *Topology) Connect(src netip.Addr, dst netip.AddrPort, timeout time.Duration) error {
+	return inNS(t.Client, func() error {
+		d := net.Dialer{Timeout: timeout, LocalAddr: &net.TCPAddr{IP: src.AsSlice()}}
+		c, err := d.Dial("tcp4", dst.String())
+		if err != nil {
+			return fmt.Errorf("tcp %s → %s: %w", src, dst, err)
+		}
+		return c.Close()
+	})
+}
