@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/exposure-audit/exposure/collect"
 	"github.com/exposure-audit/exposure/exposure"
+	"github.com/exposure-audit/exposure/kube"
 	nf "github.com/exposure-audit/exposure/netfilter"
 	"github.com/exposure-audit/exposure/report"
 )
@@ -32,6 +34,7 @@ type auditOpts struct {
 	protos   []string
 	failOn   []string
 	allow    string
+	k8s      k8sOpts
 }
 
 func newAuditCmd(a *app) *cobra.Command {
@@ -52,10 +55,19 @@ Docker or CNI rule behind a DNAT).
 
 Without --snapshot or --rules it reads this node, read-only: iptables-legacy-save (only the
 tables /proc/net/ip*_tables_names lists), iptables-nft-save, nft -j list ruleset, interfaces,
-routes, sockets and processes from /proc.`,
+routes, sockets and processes from /proc.
+
+With the cluster's objects (the API through --kubeconfig, $KUBECONFIG, ~/.kube/config or the
+in-cluster service account; --k8s-objects files; or those a snapshot recorded) it names the
+Service or Pod behind every port and reports where the node disagrees with the cluster
+(findings: service-not-programmed, stale-service-rules, endpoints-mismatch, ...; see
+docs/kubernetes.md). Live, an unreachable API is a note, not an error, unless --kubeconfig or
+--context was given.`,
 		Example: `  exposure ports --snapshot examples/kube-proxy-node.bundle
   exposure audit --rules examples/docker-host.iptables-save --local-addrs examples/docker-host.local-addrs
-  exposure audit --from 198.51.100.7 -i eth0 --fail-on open,forwarded --allow allowed-ports.txt`,
+  exposure audit --from 198.51.100.7 -i eth0 --fail-on open,forwarded --allow allowed-ports.txt
+  exposure audit --kubeconfig ~/.kube/config --node worker-1 --fail-on high
+  exposure audit --rules node.iptables-save --local-addrs node.local-addrs --k8s-objects objects.json -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runAudit(cmd.Context(), a, o) },
 	}
@@ -68,8 +80,9 @@ routes, sockets and processes from /proc.`,
 	f.StringSliceVarP(&o.ifaces, "in-iface", "i", nil, "input interface(s) the scanner's packets arrive on (default: every non-loopback interface)")
 	f.StringSliceVar(&o.addrs, "addr", nil, "local address(es) to analyse (default: every non-loopback local address)")
 	f.StringSliceVar(&o.protos, "proto", nil, "protocols: tcp,udp,sctp,icmp (default: all)")
-	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 when a range in these states (open, forwarded) is not in --allow")
+	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 when a range in these states (open, forwarded) is not in --allow, or on Kubernetes findings: finding (any), a severity (high, medium, low, info: that or worse) or a finding id")
 	f.StringVar(&o.allow, "allow", "", "allow-list file: lines 'PROTO ADDR PORT[-PORT] [IFACE]', '*' for any")
+	o.k8s.register(f, true)
 	return cmd
 }
 
@@ -85,38 +98,80 @@ func runAudit(ctx context.Context, a *app, o *auditOpts) error {
 	if err != nil {
 		return usageError(err)
 	}
-	in, notes, err := o.input(ctx, a)
+	if err := o.k8s.check(); err != nil {
+		return usageError(err)
+	}
+	src, err := o.input(ctx, a)
 	if err != nil {
 		return err
 	}
 	// The analysis allocates many short-lived trace outcomes next to a
 	// large, long-lived ruleset: a higher GC target trades memory for time.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	rep, err := exposure.Analyze(in, opt)
+	rep, err := exposure.Analyze(src.in, opt)
 	if err != nil {
 		return usageError(err)
 	}
-	for _, n := range append(notes, rep.Notes...) {
-		a.log.Warn("audit", "note", n)
-	}
-	if err := renderExposure(a, o.output, rep); err != nil {
+	res, knotes, err := o.reconcile(ctx, src, rep)
+	if err != nil {
 		return err
 	}
-	if bad := disallowed(rep, o.failOn, allow); len(bad) > 0 {
-		a.log.Warn("audit", "not allowed", len(bad))
+	for _, n := range slices.Concat(src.notes, rep.Notes, knotes) {
+		a.log.Warn("audit", "note", n)
+	}
+	if err := renderAudit(a, o.output, res); err != nil {
+		return err
+	}
+	bad, failed := disallowed(rep, o.failOn, allow), failingFindings(res.Findings, o.failOn)
+	if len(bad) > 0 || len(failed) > 0 {
+		a.log.Warn("audit", "not allowed", len(bad), "failing findings", len(failed))
 		return findingExit()
 	}
 	return nil
 }
 
-func renderExposure(a *app, format string, rep *exposure.Report) error {
+// reconcile joins the cluster's objects, when there are any, to the
+// exposure map (owners in place) and returns the findings; notes say why
+// there are none.
+func (o *auditOpts) reconcile(ctx context.Context, src auditInput, rep *exposure.Report) (*report.Audit, []string, error) {
+	res := &report.Audit{Report: rep, Findings: []kube.Finding{}}
+	objs, err := o.k8s.inventory(ctx, src.k8s, src.live)
+	if err != nil || objs.inv == nil {
+		return res, nonEmpty(objs.note), err
+	}
+	var notes []string
+	node, err := o.k8s.nodeName(objs.inv, src.in.Env)
+	if err != nil {
+		notes = append(notes, fmt.Sprintf("which Node is this host: %v; node-scoped checks (pods, endpoints) skipped", err))
+	}
+	kr, err := kube.Reconcile(kube.Input{Inventory: objs.inv, Node: node, Report: rep, Ruleset: src.in.Ruleset, Listeners: src.in.Listeners, Env: src.in.Env})
+	if err != nil {
+		return nil, notes, usageError(fmt.Errorf("reconcile with the cluster: %w", err))
+	}
+	res.Node, res.Findings, res.Joined = kr.Node, kr.Findings, true
+	if res.Findings == nil {
+		res.Findings = []kube.Finding{}
+	}
+	notes = append(notes, fmt.Sprintf("Kubernetes objects from %s: %d nodes, %d pods, %d services, %d endpointslices", objs.from,
+		len(objs.inv.Nodes), len(objs.inv.Pods), len(objs.inv.Services), len(objs.inv.EndpointSlices)))
+	return res, notes, nil
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+func renderAudit(a *app, format string, res *report.Audit) error {
 	switch format {
 	case "json":
-		return report.JSON(a.stdout, rep)
+		return report.JSON(a.stdout, res)
 	case "yaml":
-		return report.YAML(a.stdout, rep)
+		return report.YAML(a.stdout, res)
 	}
-	return exposure.WriteTable(a.stdout, rep)
+	return report.AuditTable(a.stdout, res)
 }
 
 // options turns the view flags into analysis options.
@@ -137,45 +192,56 @@ func (o *auditOpts) options() (exposure.Options, error) {
 		opt.Addrs = append(opt.Addrs, ad.Unmap())
 	}
 	for _, s := range o.failOn {
-		if s != exposure.Open && s != exposure.Forwarded {
-			return opt, fmt.Errorf("--fail-on: %q is not open or forwarded", s)
+		if s != exposure.Open && s != exposure.Forwarded && !findingSelector(s) {
+			return opt, fmt.Errorf("--fail-on: %q is not open, forwarded, finding, a severity (high, medium, low, info) or a finding id", s)
 		}
 	}
 	return opt, nil
 }
 
+// auditInput is the node to analyse, what the reader should know about
+// it, the cluster objects a snapshot recorded, and whether it is this
+// node read live (then the API is tried without --kubeconfig).
+type auditInput struct {
+	in    exposure.Input
+	notes []string
+	k8s   *kube.Inventory
+	live  bool
+}
+
 // input reads the node: a bundle, rule files, or the live system.
-func (o *auditOpts) input(ctx context.Context, a *app) (exposure.Input, []string, error) {
+func (o *auditOpts) input(ctx context.Context, a *app) (auditInput, error) {
 	switch {
 	case o.snapshot != "" && len(o.rules.files) > 0:
-		return exposure.Input{}, nil, usageError(fmt.Errorf("--snapshot and --rules exclude each other"))
+		return auditInput{}, usageError(fmt.Errorf("--snapshot and --rules exclude each other"))
 	case o.snapshot != "":
 		return snapshotInput(o.snapshot)
 	case len(o.rules.files) > 0:
-		return o.offlineInput(a)
+		in, notes, err := o.offlineInput(a)
+		return auditInput{in: in, notes: notes}, err
 	}
 	b := liveCollector(o.proc).Snapshot(ctx)
 	in, err := b.Input(newLoader())
 	if err != nil {
-		return in, nil, usageError(err)
+		return auditInput{}, usageError(err)
 	}
-	return in, b.Notes, nil
+	return auditInput{in: in, notes: b.Notes, live: true}, nil
 }
 
-func snapshotInput(path string) (exposure.Input, []string, error) {
+func snapshotInput(path string) (auditInput, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return exposure.Input{}, nil, usageError(fmt.Errorf("read snapshot: %w", err))
+		return auditInput{}, usageError(fmt.Errorf("read snapshot: %w", err))
 	}
 	b, err := collect.ReadBundle(data)
 	if err != nil {
-		return exposure.Input{}, nil, usageError(err)
+		return auditInput{}, usageError(err)
 	}
 	in, err := b.Input(newLoader())
 	if err != nil {
-		return in, nil, usageError(err)
+		return auditInput{}, usageError(err)
 	}
-	return in, b.Notes, nil
+	return auditInput{in: in, notes: b.Notes, k8s: b.K8sObjects}, nil
 }
 
 // offlineInput loads --rules files; --local-addrs takes addresses or
@@ -335,6 +401,37 @@ func disallowed(rep *exposure.Report, failOn []string, allow []allowRule) []expo
 		}
 		if !ok {
 			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// severityRank orders finding severities, most urgent first.
+var severityRank = map[kube.Severity]int{kube.High: 0, kube.Medium: 1, kube.Low: 2, kube.Info: 3}
+
+// findingIDs are the ids --fail-on accepts.
+var findingIDs = []kube.FindingID{kube.ServiceNotProgrammed, kube.StaleServiceRules, kube.EndpointsMismatch,
+	kube.HostPortNotProgrammed, kube.StaleHostPort, kube.UndeclaredHostPort, kube.WildcardHostBind,
+	kube.SourceRangesBypassed, kube.NodePortOnAllInterfaces, kube.UnownedExposure}
+
+// findingSelector reports a --fail-on value about findings: "finding",
+// a severity, or a finding id.
+func findingSelector(s string) bool {
+	_, sev := severityRank[kube.Severity(s)]
+	return s == "finding" || sev || slices.Contains(findingIDs, kube.FindingID(s))
+}
+
+// failingFindings lists the findings a --fail-on value selects: every one
+// for "finding", those of a severity or worse, those of an id.
+func failingFindings(fs []kube.Finding, failOn []string) []kube.Finding {
+	var out []kube.Finding
+	for _, f := range fs {
+		for _, s := range failOn {
+			rank, sev := severityRank[kube.Severity(s)]
+			if s == "finding" || string(f.ID) == s || sev && severityRank[f.Severity] <= rank {
+				out = append(out, f)
+				break
+			}
 		}
 	}
 	return out

@@ -86,8 +86,12 @@ func TestAuditJSONContract(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if len(doc) != 1 || doc["exposures"] == nil {
-		t.Fatalf("got top-level keys %v, want only exposures", doc)
+	var keys []string
+	for k := range doc {
+		keys = append(keys, k)
+	}
+	if len(doc) != 2 || doc["exposures"] == nil || doc["findings"] == nil || len(doc["findings"]) != 0 {
+		t.Fatalf("got top-level keys %v (%d findings), want exposures and findings: [] (no cluster objects)", keys, len(doc["findings"]))
 	}
 	want := []string{"addr", "conditions", "iface", "listener", "owner", "path", "port_from", "port_to", "proto", "sources", "state", "to"}
 	for _, e := range doc["exposures"] {

@@ -68,6 +68,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newEventsCmd(a),
 		newCheckCmd(a),
 		newDiffCmd(a),
+		newK8sCmd(a),
 	)
 	return root
 }
