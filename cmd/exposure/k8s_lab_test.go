@@ -495,15 +495,40 @@ func k8sLabAudit(t *testing.T, mode k8slab.ProxyMode) {
 	checkFindings(t, rep, want)
 }
 
-// flushNAT removes kube-proxy's NAT rules: the nat table in iptables mode,
-// every rule of kube-proxy's own table in nftables mode (where NAT and
-// filter chains share one table).
+// flushNAT removes kube-proxy's NAT rules: iptables mode flushes the nat
+// table; nftables mode, where NAT and filter share kube-proxy's own table,
+// flushes that table's chains and then its sets and maps ("nft flush
+// table" leaves their elements), so that, as after "iptables -t nat -F",
+// empty chains remain and no rule.
 func (s *k8sScenario) flushNAT(t *testing.T) {
-	argv := []string{"iptables", "-t", "nat", "-F"}
-	if s.mode == k8slab.NFTables {
-		argv = []string{"nft", "flush", "table", "ip", "kube-proxy"}
+	t.Helper()
+	if s.mode == k8slab.IPTables {
+		if _, err := s.topo.Run(s.topo.Node, "iptables", "-t", "nat", "-F"); err != nil {
+			t.Fatal(err)
+		}
+		return
 	}
-	if _, err := s.topo.Run(s.topo.Node, argv...); err != nil {
+	script := "flush table ip kube-proxy\n"
+	out, err := s.topo.Run(s.topo.Node, "nft", "-j", "list", "table", "ip", "kube-proxy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Nftables []map[string]struct {
+			Name string `json:"name"`
+		} `json:"nftables"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("parse nft -j: %v", err)
+	}
+	for _, obj := range doc.Nftables {
+		for _, kind := range []string{"set", "map"} {
+			if o, ok := obj[kind]; ok {
+				script += fmt.Sprintf("flush %s ip kube-proxy %s\n", kind, o.Name)
+			}
+		}
+	}
+	if _, err := s.topo.RunInput(s.topo.Node, script, "nft", "-f", "-"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -191,6 +191,11 @@ func lines(l ...string) string { return strings.Join(l, "\n") + "\n" }
 // Run runs argv in namespace ns (nsenter --net) and returns its stdout.
 func (t *Topology) Run(ns string, argv ...string) (string, error) { return nsRun(ns, argv...) }
 
+// RunInput is Run with stdin.
+func (t *Topology) RunInput(ns, stdin string, argv ...string) (string, error) {
+	return execInput(stdin, append([]string{"nsenter", "--net=" + nsPath(ns), "--"}, argv...)...)
+}
+
 // track registers c to be closed before the namespaces go.
 func (t *Topology) track(c io.Closer) {
 	t.mu.Lock()
