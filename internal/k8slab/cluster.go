@@ -55,6 +55,18 @@ const (
 // Start starts etcd and kube-apiserver with data in a new temporary
 // directory and waits until /readyz answers ok. Stop undoes it.
 func Start(b Binaries) (*Cluster, error) {
+	var c *Cluster
+	var err error
+	// A port picked free can be taken before the daemon binds it: retry.
+	for range 3 {
+		if c, err = startOnce(b); err == nil || !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+	}
+	return c, err
+}
+
+func startOnce(b Binaries) (*Cluster, error) {
 	dir, err := os.MkdirTemp("", "expo-k8s-")
 	if err != nil {
 		return nil, fmt.Errorf("start cluster: %w", err)

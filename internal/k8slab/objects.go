@@ -36,18 +36,19 @@ const apiTimeoutOp = 30 * time.Second
 func NewObjects(tb testing.TB, c *Cluster) *Objects {
 	tb.Helper()
 	o := &Objects{Namespace: fmt.Sprintf("expo-%06x", rand.Uint32()&0xffffff), Client: c.Client, tb: tb}
+	ctx, cancel := o.ctx()
+	defer cancel()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: o.Namespace}}
-	if _, err := o.Client.CoreV1().Namespaces().Create(o.ctx(), ns, metav1.CreateOptions{}); err != nil {
+	if _, err := o.Client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
 		tb.Fatalf("create namespace: %v", err)
 	}
 	tb.Cleanup(o.deleteAll)
 	return o
 }
 
-func (o *Objects) ctx() context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), apiTimeoutOp)
-	o.tb.Cleanup(cancel)
-	return ctx
+// ctx bounds one API call; cancel it when the call returns.
+func (o *Objects) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), apiTimeoutOp)
 }
 
 // deleteAll deletes what the test created, newest first; objects the test
@@ -66,8 +67,10 @@ func (o *Objects) deleteAll() {
 // set through the status subresource (there is no kubelet to do it).
 func (o *Objects) Node(name string, internalIPs ...netip.Addr) *corev1.Node {
 	o.tb.Helper()
+	ctx, cancel := o.ctx()
+	defer cancel()
 	nodes := o.Client.CoreV1().Nodes()
-	n, err := nodes.Create(o.ctx(), &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	n, err := nodes.Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
 	if err != nil {
 		o.tb.Fatalf("create node %s: %v", name, err)
 	}
@@ -80,7 +83,7 @@ func (o *Objects) Node(name string, internalIPs ...netip.Addr) *corev1.Node {
 	n.Status.Addresses = append(n.Status.Addresses, corev1.NodeAddress{Type: corev1.NodeHostName, Address: name})
 	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue,
 		LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now(), Reason: "KubeletReady"}}
-	if n, err = nodes.UpdateStatus(o.ctx(), n, metav1.UpdateOptions{}); err != nil {
+	if n, err = nodes.UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
 		o.tb.Fatalf("set node %s status: %v", name, err)
 	}
 	return n
@@ -92,11 +95,13 @@ func (o *Objects) Node(name string, internalIPs ...netip.Addr) *corev1.Node {
 // its ClusterIP and allocated node ports.
 func (o *Objects) Service(svc *corev1.Service) *corev1.Service {
 	o.tb.Helper()
+	ctx, cancel := o.ctx()
+	defer cancel()
 	svcs := o.Client.CoreV1().Services(o.Namespace)
 	ingress := svc.Status.LoadBalancer.Ingress
 	svc = svc.DeepCopy()
 	svc.Namespace, svc.Status = o.Namespace, corev1.ServiceStatus{}
-	got, err := svcs.Create(o.ctx(), svc, metav1.CreateOptions{})
+	got, err := svcs.Create(ctx, svc, metav1.CreateOptions{})
 	if err != nil {
 		o.tb.Fatalf("create service %s: %v", svc.Name, err)
 	}
@@ -108,7 +113,7 @@ func (o *Objects) Service(svc *corev1.Service) *corev1.Service {
 		return got
 	}
 	got.Status.LoadBalancer.Ingress = ingress
-	if got, err = svcs.UpdateStatus(o.ctx(), got, metav1.UpdateOptions{}); err != nil {
+	if got, err = svcs.UpdateStatus(ctx, got, metav1.UpdateOptions{}); err != nil {
 		o.tb.Fatalf("set service %s ingress: %v", name, err)
 	}
 	return got
@@ -117,7 +122,9 @@ func (o *Objects) Service(svc *corev1.Service) *corev1.Service {
 // DeleteService deletes a Service of the test's namespace.
 func (o *Objects) DeleteService(name string) {
 	o.tb.Helper()
-	if err := o.Client.CoreV1().Services(o.Namespace).Delete(o.ctx(), name, metav1.DeleteOptions{}); err != nil {
+	ctx, cancel := o.ctx()
+	defer cancel()
+	if err := o.Client.CoreV1().Services(o.Namespace).Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
 		o.tb.Fatalf("delete service %s: %v", name, err)
 	}
 }
@@ -135,6 +142,8 @@ type Endpoint struct {
 // and numeric targetPort.
 func (o *Objects) EndpointSlice(svc *corev1.Service, eps ...Endpoint) *discoveryv1.EndpointSlice {
 	o.tb.Helper()
+	ctx, cancel := o.ctx()
+	defer cancel()
 	es := &discoveryv1.EndpointSlice{
 		ObjectMeta: metav1.ObjectMeta{Name: svc.Name + "-lab", Namespace: o.Namespace,
 			Labels: map[string]string{discoveryv1.LabelServiceName: svc.Name, discoveryv1.LabelManagedBy: "k8slab"}},
@@ -154,7 +163,7 @@ func (o *Objects) EndpointSlice(svc *corev1.Service, eps ...Endpoint) *discovery
 			Conditions: discoveryv1.EndpointConditions{Ready: &ready}, NodeName: &node})
 	}
 	slices := o.Client.DiscoveryV1().EndpointSlices(o.Namespace)
-	got, err := slices.Create(o.ctx(), es, metav1.CreateOptions{})
+	got, err := slices.Create(ctx, es, metav1.CreateOptions{})
 	if err != nil {
 		o.tb.Fatalf("create endpointslice of %s: %v", svc.Name, err)
 	}
