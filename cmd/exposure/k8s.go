@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -68,7 +69,13 @@ func (k *k8sOpts) fromFiles() (*kube.Inventory, error) {
 
 // fromAPI lists the objects from the API server.
 func (k *k8sOpts) fromAPI(ctx context.Context) (*kube.Inventory, apiclient.Source, error) {
-	rc, src, err := apiclient.RESTConfig(apiclient.Config{Kubeconfig: k.kubeconfig, Context: k.context})
+	cfg := apiclient.Config{Kubeconfig: k.kubeconfig, Context: k.context}
+	if !k.explicit() {
+		// Tried by default on live runs: do not hold the audit up long
+		// for an API server that does not answer.
+		cfg.Timeout = 10 * time.Second
+	}
+	rc, src, err := apiclient.RESTConfig(cfg)
 	if err != nil {
 		return nil, src, err
 	}
