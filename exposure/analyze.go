@@ -83,9 +83,8 @@ func (a *analyzer) chain(ch *nf.Chain) *chainInfo {
 }
 
 // ruleCutsOf returns the cuts of r (nil for none) and its destination
-// signature.
-func (a *analyzer) ruleCutsOf(cc chainCache, r *nf.Rule) (*cuts, []uint64) {
-	ci := a.chainIn(cc, r.Chain)
+// signature, from ci, the cuts of r's chain.
+func (a *analyzer) ruleCutsOf(ci *chainInfo, r *nf.Rule) (*cuts, []uint64) {
 	if i := r.Index - 1; i >= 0 && i < len(ci.rules) && r.Chain.Rules[i] == r {
 		return ci.rules[i], ci.sigs[i]
 	}
@@ -134,40 +133,23 @@ func Analyze(in Input, opt Options) (*Report, error) {
 	return rep, nil
 }
 
-// run refines the units in parallel: units that differ only in their
-// local address run in order in one worker, each seeded with the cells of
-// the previous one.
+// run refines the units: units that differ only in their local address
+// run one after the other, each seeded with the cells of the previous
+// one; the boxes of one unit are traced by every worker in parallel.
 func (a *analyzer) run(units []unit, workers int) [][]cell {
 	out := make([][]cell, len(units))
-	var groups [][]int
+	caches := make([]chainCache, workers)
+	for w := range caches {
+		caches[w] = chainCache{}
+	}
+	var prev []cell
 	for i, u := range units {
-		if n := len(groups); n > 0 && sameGroup(units[groups[n-1][0]], u) {
-			groups[n-1] = append(groups[n-1], i)
-			continue
+		if i == 0 || !sameGroup(units[i-1], u) {
+			prev = nil
 		}
-		groups = append(groups, []int{i})
+		out[i] = a.refine(u, prev, caches)
+		prev = out[i]
 	}
-	next := make(chan []int)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cc := chainCache{}
-			for g := range next {
-				var prev []cell
-				for _, i := range g {
-					out[i] = a.refine(units[i], prev, cc)
-					prev = out[i]
-				}
-			}
-		}()
-	}
-	for _, g := range groups {
-		next <- g
-	}
-	close(next)
-	wg.Wait()
 	return out
 }
 

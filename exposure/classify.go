@@ -122,6 +122,24 @@ func rejectState(with string, proto uint8) string {
 // the assumptions do not matter and the answer is unconditional (its rows
 // merge every outcome); otherwise each group's rows carry its assumptions.
 func (a *analyzer) classify(res trace.Result, pr probe) *answer {
+	ans := &answer{}
+	for _, o := range res.Outcomes {
+		if (o.Delivered == trace.DeliveredForward || o.Packet.CT.DNAT) && o.Packet.Dst == pr.dst {
+			ans.echo = true
+		}
+	}
+	if oneGroup(res.Outcomes) {
+		// The usual case: every outcome rests on the same assumptions.
+		ans.rows = a.groupRows(res.Outcomes, pr)
+		if len(res.Outcomes) > 0 && len(res.Outcomes[0].Assumptions) > 0 {
+			common := splitConds(strings.Join(res.Outcomes[0].Assumptions, "\x00"))
+			for i := range ans.rows {
+				ans.rows[i].conds = append(slices.Clone(common), ans.rows[i].conds...)
+			}
+		}
+		ans.key = answerKey(ans.rows)
+		return ans
+	}
 	var order []string
 	groups := map[string][]trace.Outcome{}
 	for _, o := range res.Outcomes {
@@ -134,12 +152,6 @@ func (a *analyzer) classify(res trace.Result, pr probe) *answer {
 	var all [][]row
 	for _, k := range order {
 		all = append(all, a.groupRows(groups[k], pr))
-	}
-	ans := &answer{}
-	for _, o := range res.Outcomes {
-		if (o.Delivered == trace.DeliveredForward || o.Packet.CT.DNAT) && o.Packet.Dst == pr.dst {
-			ans.echo = true
-		}
 	}
 	if sameStates(all) {
 		ans.rows = a.groupRows(res.Outcomes, pr)
@@ -158,6 +170,16 @@ func (a *analyzer) classify(res trace.Result, pr probe) *answer {
 	}
 	ans.key = answerKey(ans.rows)
 	return ans
+}
+
+// oneGroup reports whether every outcome rests on the same assumptions.
+func oneGroup(os []trace.Outcome) bool {
+	for i := 1; i < len(os); i++ {
+		if !slices.Equal(os[i].Assumptions, os[0].Assumptions) {
+			return false
+		}
+	}
+	return true
 }
 
 // commonConds are the assumptions every group rests on: they hold

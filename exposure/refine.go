@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"sync"
 
 	nf "github.com/exposure-audit/exposure/netfilter"
 	"github.com/exposure-audit/exposure/trace"
@@ -47,6 +48,18 @@ type observer struct {
 	// dstAny records a dependence on the destination ranges do not show.
 	sig    []uint64
 	dstAny bool
+	// last is the chain of the previous call (rules come chain by chain).
+	last   *nf.Chain
+	lastCI *chainInfo
+}
+
+// chainInfo returns the cuts of ch, from the last call when it was the
+// same chain.
+func (o *observer) chainInfo(ch *nf.Chain) *chainInfo {
+	if ch != o.last || o.lastCI == nil {
+		o.last, o.lastCI = ch, o.a.chainIn(o.cc, ch)
+	}
+	return o.lastCI
 }
 
 // mix adds a signature.
@@ -64,7 +77,7 @@ func (o *observer) mix(sig []uint64) {
 
 // Chain implements trace.Observer.
 func (o *observer) Chain(c *nf.Chain) {
-	ci := o.a.chainIn(o.cc, c)
+	ci := o.chainInfo(c)
 	if ci.index != nil {
 		o.addPorts(ci.index)
 	}
@@ -73,7 +86,7 @@ func (o *observer) Chain(c *nf.Chain) {
 
 // Rule implements trace.Observer.
 func (o *observer) Rule(r *nf.Rule) {
-	c, sig := o.a.ruleCutsOf(o.cc, r)
+	c, sig := o.a.ruleCutsOf(o.chainInfo(r.Chain), r)
 	if c == nil {
 		return
 	}
@@ -99,47 +112,98 @@ func (o *observer) addPorts(sorted []int32) {
 
 // refine partitions one unit into cells whose probes all get the same
 // answer. Cells of prev (the same unit for another local address) that
-// hold for this address too are taken over; the others are refined.
-func (a *analyzer) refine(u unit, prev []cell, cc chainCache) []cell {
-	var out []cell
-	queue := a.initialBoxes(u)
+// hold for this address too are taken over; the others are refined, by
+// one worker per chain cache.
+func (a *analyzer) refine(u unit, prev []cell, caches []chainCache) []cell {
+	q := &boxQueue{boxes: a.initialBoxes(u)}
 	if prev != nil {
-		queue = queue[:0]
+		q.boxes = q.boxes[:0]
 		me := slices.Index(a.locals, u.addr)
 		for _, c := range prev {
 			if me >= 0 && c.same != nil && c.same[me] && !a.listened(u, c.box) {
-				out = append(out, c)
+				q.out = append(q.out, c)
 			} else {
-				queue = append(queue, c.box)
+				q.boxes = append(q.boxes, c.box)
 			}
 		}
 	}
-	for len(queue) > 0 {
-		b := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		rep, ok := representative(b.src, a.env.IsLocal)
-		if u.fixed {
-			rep, ok = b.src.lo, true
+	q.wake = sync.NewCond(&q.mu)
+	var wg sync.WaitGroup
+	for _, cc := range caches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q.work(func(b box, out []cell, more []box) ([]cell, []box) { return a.refineBox(u, b, cc, out, more) })
+		}()
+	}
+	wg.Wait()
+	return q.out
+}
+
+// boxQueue holds the boxes left to trace and the cells found, shared by
+// the workers of one unit.
+type boxQueue struct {
+	mu    sync.Mutex
+	wake  *sync.Cond
+	boxes []box
+	out   []cell
+	// busy counts the workers tracing a box (which may queue more).
+	busy int
+}
+
+// work takes boxes until none is left and no other worker can add one.
+func (q *boxQueue) work(step func(b box, out []cell, more []box) ([]cell, []box)) {
+	var out []cell
+	var more []box
+	q.mu.Lock()
+	for {
+		for len(q.boxes) == 0 && q.busy > 0 {
+			q.wake.Wait()
 		}
-		if !ok {
-			out = append(out, cell{box: b, same: a.allSame()})
-			continue
+		if len(q.boxes) == 0 {
+			q.wake.Broadcast()
+			q.mu.Unlock()
+			return
 		}
-		ans, obs := a.evalObserved(u, rep, b, cc)
-		same := a.sameAs(u, obs, ans)
-		if len(obs.ports) == 0 && len(obs.srcs) == 0 {
-			out = append(out, cell{box: b, ans: ans, same: same})
-			continue
-		}
-		for _, sub := range split(b, obs) {
-			if sub.plo == b.plo && inRange(sub.src, rep) {
-				out = append(out, cell{box: sub, ans: ans, same: same})
-			} else {
-				queue = append(queue, sub)
-			}
+		b := q.boxes[len(q.boxes)-1]
+		q.boxes = q.boxes[:len(q.boxes)-1]
+		q.busy++
+		q.mu.Unlock()
+		out, more = step(b, out[:0], more[:0])
+		q.mu.Lock()
+		q.busy--
+		q.out = append(q.out, out...)
+		q.boxes = append(q.boxes, more...)
+		if len(more) > 0 || q.busy == 0 {
+			q.wake.Broadcast()
 		}
 	}
-	return out
+}
+
+// refineBox traces the representative of b: the part of b that the
+// evaluated rules do not tell apart from it becomes a cell (appended to
+// out), the rest is returned as boxes to trace (appended to more).
+func (a *analyzer) refineBox(u unit, b box, cc chainCache, out []cell, more []box) ([]cell, []box) {
+	rep, ok := representative(b.src, a.env.IsLocal)
+	if u.fixed {
+		rep, ok = b.src.lo, true
+	}
+	if !ok {
+		return append(out, cell{box: b, same: a.allSame()}), more
+	}
+	ans, obs := a.evalObserved(u, rep, b, cc)
+	same := a.sameAs(u, obs, ans)
+	if len(obs.ports) == 0 && len(obs.srcs) == 0 {
+		return append(out, cell{box: b, ans: ans, same: same}), more
+	}
+	for _, sub := range split(b, obs) {
+		if sub.plo == b.plo && inRange(sub.src, rep) {
+			out = append(out, cell{box: sub, ans: ans, same: same})
+		} else {
+			more = append(more, sub)
+		}
+	}
+	return out, more
 }
 
 func (a *analyzer) allSame() []bool {

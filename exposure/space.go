@@ -1,7 +1,8 @@
 package exposure
 
 import (
-	"math/big"
+	"encoding/binary"
+	"math/bits"
 	"net/netip"
 )
 
@@ -76,40 +77,79 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	return a
 }
 
-func toInt(a netip.Addr) *big.Int { return new(big.Int).SetBytes(a.AsSlice()) }
+// u128 is an address as a 128-bit number (an IPv4 address in the low 32
+// bits).
+type u128 struct{ hi, lo uint64 }
 
-func fromInt(x *big.Int, v4 bool) netip.Addr {
-	n := 16
-	if v4 {
-		n = 4
+func toU128(a netip.Addr) u128 {
+	if a.Is4() {
+		b := a.As4()
+		return u128{lo: uint64(binary.BigEndian.Uint32(b[:]))}
 	}
-	b := make([]byte, n)
-	x.FillBytes(b)
-	a, _ := netip.AddrFromSlice(b)
-	return a
+	b := a.As16()
+	return u128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
+}
+
+func fromU128(x u128, v4 bool) netip.Addr {
+	if v4 {
+		var b [4]byte
+		binary.BigEndian.PutUint32(b[:], uint32(x.lo))
+		return netip.AddrFrom4(b)
+	}
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], x.hi)
+	binary.BigEndian.PutUint64(b[8:], x.lo)
+	return netip.AddrFrom16(b)
+}
+
+// trailingZeros counts the low zero bits (128 for zero).
+func (x u128) trailingZeros() int {
+	if x.lo != 0 {
+		return bits.TrailingZeros64(x.lo)
+	}
+	return 64 + bits.TrailingZeros64(x.hi)
+}
+
+// ones is 2^k - 1.
+func ones(k int) u128 {
+	switch {
+	case k == 0:
+		return u128{}
+	case k < 64:
+		return u128{lo: 1<<k - 1}
+	case k == 64:
+		return u128{lo: ^uint64(0)}
+	}
+	return u128{hi: 1<<(k-64) - 1, lo: ^uint64(0)}
+}
+
+func (x u128) or(y u128) u128   { return u128{x.hi | y.hi, x.lo | y.lo} }
+func (x u128) less(y u128) bool { return x.hi < y.hi || x.hi == y.hi && x.lo < y.lo }
+
+// next is x+1.
+func (x u128) next() u128 {
+	lo, c := bits.Add64(x.lo, 1, 0)
+	return u128{x.hi + c, lo}
 }
 
 // cidrs splits an inclusive range into the fewest prefixes.
 func cidrs(r addrRange) []netip.Prefix {
 	var out []netip.Prefix
-	bits := r.lo.BitLen()
-	lo, hi := toInt(r.lo), toInt(r.hi)
-	one := big.NewInt(1)
-	for lo.Cmp(hi) <= 0 {
-		size := bits
-		for size > 0 {
-			block := new(big.Int).Lsh(one, uint(bits-size+1))
-			if new(big.Int).Mod(lo, block).Sign() != 0 {
-				break
-			}
-			end := new(big.Int).Add(lo, block)
-			if end.Sub(end, one).Cmp(hi) > 0 {
-				break
-			}
-			size--
+	width := r.lo.BitLen()
+	v4 := r.lo.Is4()
+	lo, hi, top := toU128(r.lo), toU128(r.hi), ones(width)
+	for !hi.less(lo) {
+		// The largest block aligned at lo that ends at or before hi.
+		k := min(lo.trailingZeros(), width)
+		for k > 0 && hi.less(lo.or(ones(k))) {
+			k--
 		}
-		out = append(out, netip.PrefixFrom(fromInt(lo, r.lo.Is4()), size))
-		lo.Add(lo, new(big.Int).Lsh(one, uint(bits-size)))
+		out = append(out, netip.PrefixFrom(fromU128(lo, v4), width-k))
+		last := lo.or(ones(k))
+		if last == top {
+			break
+		}
+		lo = last.next()
 	}
 	return out
 }
