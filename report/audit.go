@@ -78,7 +78,7 @@ func writeOwned(w io.Writer, rows []exposure.Exposure) error {
 	}
 	for _, g := range groups {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t→ %s, %s from %s\ton %s\n", g.object, g.via, g.ports,
-			toText(g.to), g.state, listText(g.sources, 2), listText(g.on, 3))
+			toText(g.to), g.state, sourcesText(g.sources), listText(g.on, 3))
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write table: %w", err)
@@ -86,21 +86,24 @@ func writeOwned(w io.Writer, rows []exposure.Exposure) error {
 	return nil
 }
 
-// groupOwned gathers the rows by object, way of exposure, protocol, ports
-// and state, sorted by those.
+// groupOwned gathers the rows by object, way of exposure, protocol, ports,
+// state and who answers (externalTrafficPolicy Local sends outside
+// clients to fewer endpoints than pods), sorted by those.
 func groupOwned(rows []exposure.Exposure) []*ownedGroup {
 	byKey := map[string]*ownedGroup{}
 	var keys []string
 	for _, e := range rows {
 		g := &ownedGroup{object: exposure.ObjectText(e.Owner), via: viaText(e.Owner.Via), ports: e.Proto + " " + portsText(e), state: e.State}
-		k := strings.Join([]string{g.object, g.via, e.Proto, fmt.Sprintf("%05d", e.PortFrom), g.ports, g.state}, "\x00")
+		to := targets(e)
+		slices.Sort(to)
+		k := strings.Join([]string{g.object, g.via, e.Proto, fmt.Sprintf("%05d", e.PortFrom), g.ports, g.state, strings.Join(to, ",")}, "\x00")
 		if old, ok := byKey[k]; ok {
 			g = old
 		} else {
 			byKey[k] = g
 			keys = append(keys, k)
 		}
-		g.to = addUnique(g.to, targets(e)...)
+		g.to = addUnique(g.to, to...)
 		g.sources = addUnique(g.sources, e.Sources...)
 		g.on = addUnique(g.on, fmt.Sprintf("%s (%s)", e.Addr, orDash(e.Iface)))
 	}
