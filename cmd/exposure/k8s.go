@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -204,7 +205,7 @@ func runK8s(ctx context.Context, a *app, o *k8sCmdOpts) error {
 }
 
 // declarations lists kube.Declared for --node, else for every Node of the
-// inventory (Service ports only when it has no Node).
+// inventory by name (Service ports only when it has no Node).
 func declarations(inv *kube.Inventory, node string) []report.NodeDeclaration {
 	nodes := []string{node}
 	if node == "" && len(inv.Nodes) > 0 {
@@ -212,6 +213,7 @@ func declarations(inv *kube.Inventory, node string) []report.NodeDeclaration {
 		for _, n := range inv.Nodes {
 			nodes = append(nodes, n.Name)
 		}
+		slices.Sort(nodes)
 	}
 	out := []report.NodeDeclaration{}
 	for _, n := range nodes {
