@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +91,37 @@ func proxyServesNodePort(t *testing.T, mode ProxyMode) {
 	}
 	if mode == IPTables && !strings.Contains(out, "KUBE-NODEPORTS") {
 		t.Errorf("iptables mode left no KUBE-NODEPORTS chain:\n%s", out)
+	}
+}
+
+// TestTopologyCleanup checks the sysctls the topology sets and that its
+// cleanup stops kube-proxy and deletes every namespace it made.
+func TestTopologyCleanup(t *testing.T) {
+	c := Shared(t)
+	var topo *Topology
+	var kp *Proxy
+	t.Run("inner", func(t *testing.T) {
+		topo = NewTopology(t, 1)
+		node := topo.Prefix + "node"
+		NewObjects(t, c).Node(node, NodeIP)
+		for ns, want := range map[string]string{topo.Node: "1", topo.Client: "0", topo.Pods[0].NS: "0"} {
+			out, err := topo.Run(ns, "sysctl", "-n", "net.ipv4.ip_forward", "net.ipv4.conf.all.rp_filter",
+				"net.ipv4.conf.all.send_redirects", "net.ipv4.conf.all.accept_redirects")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Fields(out); !slices.Equal(got, []string{want, "0", "0", "0"}) {
+				t.Errorf("%s: ip_forward, rp_filter, send_redirects, accept_redirects = %v, want [%s 0 0 0]", ns, got, want)
+			}
+		}
+		kp = topo.StartProxy(t, c, IPTables, node)
+	})
+	if !kp.p.exited() {
+		t.Error("kube-proxy still runs after cleanup")
+	}
+	for _, ns := range topo.namespaces() {
+		if _, err := os.Stat(nsPath(ns)); err == nil {
+			t.Errorf("namespace %s left after cleanup", ns)
+		}
 	}
 }
