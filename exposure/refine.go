@@ -77,6 +77,10 @@ func (o *observer) mix(sig []uint64) {
 
 // Chain implements trace.Observer.
 func (o *observer) Chain(c *nf.Chain) {
+	if c.Index == nil {
+		// Only an indexed chain has cuts of its own (chainPortCuts, dstSig).
+		return
+	}
 	ci := o.chainInfo(c)
 	if ci.index != nil {
 		o.addPorts(ci.index)
