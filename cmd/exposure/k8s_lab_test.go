@@ -21,6 +21,7 @@ import (
 	"github.com/exposure-audit/exposure/exposure"
 	"github.com/exposure-audit/exposure/internal/k8slab"
 	"github.com/exposure-audit/exposure/kube"
+	"github.com/exposure-audit/exposure/report"
 )
 
 // The Kubernetes lab tests run a real etcd, kube-apiserver and kube-proxy
@@ -54,13 +55,18 @@ type k8sScenario struct {
 	node  string
 	// svcs are the Services as the API stored them, by name.
 	svcs map[string]*corev1.Service
+	// serving counts the ready endpoints that serve each Service's
+	// external traffic from this node: all of them, or only the node's
+	// own under externalTrafficPolicy Local.
+	serving map[string]int
 }
 
 // newK8sScenario builds the topology, the Node, pods with listeners and the
 // Services, then starts kube-proxy.
 func newK8sScenario(t *testing.T, mode k8slab.ProxyMode) *k8sScenario {
 	c := k8slab.Shared(t)
-	s := &k8sScenario{mode: mode, c: c, topo: k8slab.NewTopology(t, 3), svcs: map[string]*corev1.Service{}}
+	s := &k8sScenario{mode: mode, c: c, topo: k8slab.NewTopology(t, 3),
+		svcs: map[string]*corev1.Service{}, serving: map[string]int{}}
 	s.objs = k8slab.NewObjects(t, c)
 	s.node = s.topo.Prefix + "node"
 	s.objs.Node(s.node, k8slab.NodeIP)
@@ -134,6 +140,10 @@ func (s *k8sScenario) addService(ks k8sService) {
 		s.objs.EndpointSlice(got, eps...)
 	}
 	s.svcs[got.Name] = got
+	s.serving[got.Name] = len(ks.pods)
+	if got.Spec.ExternalTrafficPolicy != corev1.ServiceExternalTrafficPolicyLocal {
+		s.serving[got.Name] += len(ks.remote)
+	}
 }
 
 // audit runs `exposure audit` live in the node namespace.
@@ -167,7 +177,7 @@ func (s *k8sScenario) runAudit(t *testing.T) *k8sAuditReport {
 	for _, a := range auditAddrs() {
 		addrs = append(addrs, a.String())
 	}
-	out, err := s.audit(t, "--kubeconfig", s.c.Kubeconfig, "--node", s.node, "-i", k8slab.NodeClientIface,
+	out, err := s.audit(t, "--kubeconfig", s.c.Kubeconfig, "--context", "lab", "--node", s.node, "-i", k8slab.NodeClientIface,
 		"--addr", strings.Join(addrs, ","), "--proto", "tcp,udp", "-o", "json")
 	if err != nil {
 		t.Fatal(err)
@@ -265,6 +275,45 @@ func checkOwners(t *testing.T, s *k8sScenario, rep *k8sAuditReport) {
 		if diff := cmp.Diff(ownerOf(d.owner, withPort), ownerOf(e.Owner, withPort)); diff != "" {
 			t.Errorf("%v (%s): owner (-want +got):\n%s", d, e.State, diff)
 		}
+	}
+}
+
+// checkDeclared: `exposure k8s --node` lists exactly the ports the
+// Services declare on the node, NodePorts on every address, with the count
+// of endpoints serving them.
+func checkDeclared(t *testing.T, s *k8sScenario) {
+	t.Helper()
+	out, err := exec.Command(exposureBinary(t), "k8s", "--kubeconfig", s.c.Kubeconfig, "--node", s.node, "-o", "json").Output()
+	if err != nil {
+		t.Fatalf("exposure k8s: %v", err)
+	}
+	var res report.Declared
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("parse exposure k8s JSON: %v", err)
+	}
+	var got, want []string
+	key := func(proto, addr string, port int, via exposure.Via, ns, name, portName string, eps int) string {
+		if via == exposure.ViaHealthCheckNodePort {
+			portName, eps = "", 0 // the Service's, not one port's
+		}
+		return fmt.Sprintf("%s %s:%d %s %s/%s:%s endpoints=%d", proto, addr, port, via, ns, name, portName, eps)
+	}
+	for _, d := range res.Declared {
+		if d.Object.Namespace == s.objs.Namespace {
+			got = append(got, key(d.Proto, d.Addr, d.PortFrom, d.Via, d.Object.Namespace, d.Object.Name, d.Port, d.Endpoints))
+		}
+	}
+	for _, d := range s.declaredPorts() {
+		addr := d.addr.String()
+		if d.owner.Via == exposure.ViaNodePort || d.owner.Via == exposure.ViaHealthCheckNodePort {
+			addr = kube.AnyAddr
+		}
+		want = append(want, key(d.proto, addr, d.port, d.owner.Via, d.owner.Namespace, d.owner.Name, d.owner.Port, s.serving[d.owner.Name]))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("exposure k8s --node %s (-want +got):\n%s", s.node, diff)
 	}
 }
 
@@ -458,6 +507,7 @@ func k8sLabAudit(t *testing.T, mode k8slab.ProxyMode) {
 	start := time.Now()
 	rep := s.runAudit(t)
 	t.Logf("audit took %v", time.Since(start))
+	checkDeclared(t, s)
 	checkOwners(t, s, rep)
 	checkConnections(t, s, rep, s.declaredPorts())
 	checkNmap(t, s, rep)
