@@ -30,7 +30,7 @@ func TestRealCNIPortmap(t *testing.T) {
 	}
 	defer pc.Close()
 
-	rep := realAudit(t, lab)
+	rep := realAudit(t, lab, n0View)
 	for _, c := range []struct {
 		proto      string
 		port, dest int
@@ -51,6 +51,6 @@ func TestRealCNIPortmap(t *testing.T) {
 		t.Errorf("udp %s:5353: got %q, want the pod's echo", labTarget, got)
 	}
 	dialFails(t, lab, labTarget+":9090")
-	compareTCP(t, lab, rep)
-	compareUDPAndICMP(t, lab, rep, []int{53, 5353, 5354})
+	compareTCP(t, lab, rep, n0View)
+	compareUDPAndICMP(t, lab, rep, n0View, []int{53, 5353, 5354})
 }

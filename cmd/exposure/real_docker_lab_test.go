@@ -40,7 +40,7 @@ func testRealDocker(t *testing.T, opts reallab.DockerOptions) {
 	}
 	defer pc.Close()
 
-	rep := realAudit(t, lab)
+	rep := realAudit(t, lab, n0View)
 	// Who holds the host ports on the node (the audit's forwarded rows
 	// have no listener: outside packets are DNATed before any socket).
 	holder := "docker-proxy"
@@ -68,8 +68,8 @@ func testRealDocker(t *testing.T, opts reallab.DockerOptions) {
 		t.Errorf("udp %s:5353: got %q, want the container's echo", labTarget, got)
 	}
 	dialFails(t, lab, labTarget+":8081")
-	compareTCP(t, lab, rep)
-	compareUDPAndICMP(t, lab, rep, []int{53, 5353, 5354})
+	compareTCP(t, lab, rep, n0View)
+	compareUDPAndICMP(t, lab, rep, n0View, []int{53, 5353, 5354})
 }
 
 // checkForward checks that a published port is forwarded to the

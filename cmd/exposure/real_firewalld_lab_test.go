@@ -10,10 +10,14 @@ import (
 )
 
 // TestRealFirewalld starts firewalld (on a private D-Bus bus) in the node
-// namespace, opens ports with firewall-cmd (add-port, add-service, rich
-// rules with a source and a tcp-reset reject) in the default zone, listens
-// on allowed and disallowed ports, and compares the live audit with nmap
-// and real connections, for both firewalld backends.
+// namespace, opens ports with firewall-cmd, listens on allowed and
+// disallowed ports, and compares the live audit with nmap and real
+// connections from two clients, for both firewalld backends:
+//   - the default zone public (n2's client 192.0.2.130): add-port,
+//     add-service http, a rich rule accepting a port from 192.0.2.0/24, a
+//     rich rule rejecting a port with tcp-reset;
+//   - zone work bound to the source 198.51.100.2 (n0's client) with
+//     add-port: a source zone wins over the interface's zone.
 func TestRealFirewalld(t *testing.T) {
 	for _, backend := range []string{reallab.FirewalldNftables, reallab.FirewalldIptables} {
 		t.Run(backend, func(t *testing.T) { testRealFirewalld(t, backend) })
@@ -21,19 +25,29 @@ func TestRealFirewalld(t *testing.T) {
 }
 
 // firewalldListen are the node's TCP listeners of the firewalld test.
-var firewalldListen = []int{22, 80, 3000, 7070, 8080, 9090, 9191}
+var firewalldListen = []int{22, 80, 3000, 7070, 8080, 9191}
+
+// firewalldWant is the state of each listened port, and of 8443 (allowed,
+// nothing listens), per view; every one is firewalld's decision.
+var firewalldWant = map[view]map[int]string{
+	n2View: {22: exposure.Open, 80: exposure.Open, 8080: exposure.Open, 9191: exposure.Open, 8443: exposure.Closed,
+		7070: exposure.Closed, 3000: exposure.Filtered},
+	n0View: {22: exposure.Open, 3000: exposure.Open, 80: exposure.Filtered, 8080: exposure.Filtered,
+		9191: exposure.Filtered, 8443: exposure.Filtered, 7070: exposure.Filtered},
+}
 
 func testRealFirewalld(t *testing.T, backend string) {
 	lab := realLab(t, "firewalld", "firewall-cmd", "dbus-daemon")
 	fw := reallab.StartFirewalld(t, lab.NodeNS, backend)
 	for _, args := range [][]string{
 		{"--add-port=8080/tcp"},
-		{"--add-port=8443/tcp"}, // allowed, nothing listens: closed
+		{"--add-port=8443/tcp"},
 		{"--add-port=5353/udp"},
 		{"--add-service=http"},
-		{"--add-rich-rule=rule family=ipv4 source address=" + labClient + "/32 port port=9090 protocol=tcp accept"},
 		{"--add-rich-rule=rule family=ipv4 source address=192.0.2.0/24 port port=9191 protocol=tcp accept"},
 		{"--add-rich-rule=rule family=ipv4 port port=7070 protocol=tcp reject type=tcp-reset"},
+		{"--zone=work", "--add-source=" + labClient + "/32"},
+		{"--zone=work", "--add-port=3000/tcp"},
 	} {
 		fw.MustCmd(args...)
 	}
@@ -42,32 +56,34 @@ func testRealFirewalld(t *testing.T, backend string) {
 			t.Fatal(err)
 		}
 	}
-	pc, err := reallab.UDPEcho(reallab.NamedNetns(lab.NodeNS), labTarget+":5353")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-
-	rep := realAudit(t, lab)
-	// Every answer is firewalld's decision (the accepting, rejecting or
-	// default-zone rule); an open port's listener is this test process.
-	for _, c := range []struct {
-		port  int
-		state string
-	}{
-		{22, exposure.Open}, {80, exposure.Open}, {8080, exposure.Open}, {9090, exposure.Open},
-		{8443, exposure.Closed}, {3000, exposure.Filtered}, {9191, exposure.Filtered}, {7070, exposure.Closed},
-	} {
-		e := exposureAt(t, rep, "tcp", c.port)
-		if e.State != c.state || e.Owner.Component != exposure.CompFirewalld {
-			t.Errorf("tcp/%d: %s owned by %q (chain %s), want %s owned by firewalld", c.port, e.State, e.Owner.Component, e.Owner.Chain, c.state)
+	for _, v := range []view{n0View, n2View} {
+		pc, err := reallab.UDPEcho(reallab.NamedNetns(lab.NodeNS), v.addr+":5353")
+		if err != nil {
+			t.Fatal(err)
 		}
-		if wantPID := pidIf(c.state == exposure.Open); e.Listener.PID != wantPID {
-			t.Errorf("tcp/%d: listener pid %d (%s), want %d", c.port, e.Listener.PID, e.Listener.Process, wantPID)
-		}
+		defer pc.Close()
 	}
-	compareTCP(t, lab, rep)
-	compareUDPAndICMP(t, lab, rep, []int{53, 5353, 5354})
+	for _, v := range []view{n0View, n2View} {
+		rep := realAudit(t, lab, v)
+		for port, state := range firewalldWant[v] {
+			e := exposureAt(t, rep, "tcp", port)
+			if e.State != state || e.Owner.Component != exposure.CompFirewalld {
+				t.Errorf("%s tcp/%d: %s owned by %q (chain %s), want %s owned by firewalld", v.from, port, e.State,
+					e.Owner.Component, e.Owner.Chain, state)
+			}
+			if wantPID := pidIf(state == exposure.Open); e.Listener.PID != wantPID {
+				t.Errorf("%s tcp/%d: listener pid %d (%s), want %d", v.from, port, e.Listener.PID, e.Listener.Process, wantPID)
+			}
+			addr := fmt.Sprintf("%s:%d", v.addr, port)
+			if state == exposure.Open {
+				dialWorks(t, lab, addr)
+			} else {
+				dialFails(t, lab, addr)
+			}
+		}
+		compareTCP(t, lab, rep, v)
+		compareUDPAndICMP(t, lab, rep, v, []int{53, 5353, 5354})
+	}
 }
 
 // pidIf is this process's pid when open, else 0 (no listener).

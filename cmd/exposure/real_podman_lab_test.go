@@ -27,7 +27,7 @@ func TestRealPodman(t *testing.T) {
 	}
 	defer pc.Close()
 
-	rep := realAudit(t, lab)
+	rep := realAudit(t, lab, n0View)
 	for _, c := range []struct {
 		proto      string
 		port, dest int
@@ -65,6 +65,6 @@ func TestRealPodman(t *testing.T) {
 		t.Errorf("udp %s:5353: got %q, want the container's echo", labTarget, got)
 	}
 	dialFails(t, lab, labTarget+":8083")
-	compareTCP(t, lab, rep)
-	compareUDPAndICMP(t, lab, rep, []int{53, 5353, 5354})
+	compareTCP(t, lab, rep, n0View)
+	compareUDPAndICMP(t, lab, rep, n0View, []int{53, 5353, 5354})
 }
