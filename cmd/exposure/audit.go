@@ -142,7 +142,7 @@ func (o *auditOpts) reconcile(ctx context.Context, src auditInput, rep *exposure
 	var notes []string
 	node, err := o.k8s.nodeName(objs.inv, src.in.Env)
 	if err != nil {
-		notes = append(notes, fmt.Sprintf("which Node is this host: %v; node-scoped checks (pods, endpoints) skipped", err))
+		notes = append(notes, fmt.Sprintf("which Node is this host: %v; name it with --node (reconciling without a Node)", err))
 	}
 	kr, err := kube.Reconcile(kube.Input{Inventory: objs.inv, Node: node, Report: rep, Ruleset: src.in.Ruleset, Listeners: src.in.Listeners, Env: src.in.Env})
 	if err != nil {
