@@ -55,10 +55,10 @@ type k8sScenario struct {
 	node  string
 	// svcs are the Services as the API stored them, by name.
 	svcs map[string]*corev1.Service
-	// serving counts the ready endpoints that serve each Service's
-	// external traffic from this node: all of them, or only the node's
-	// own under externalTrafficPolicy Local.
-	serving map[string]int
+	// serving lists the pod addresses that serve each Service's external
+	// traffic from this node: every ready endpoint, or only the node's own
+	// under externalTrafficPolicy Local.
+	serving map[string][]string
 }
 
 // newK8sScenario builds the topology, the Node, pods with listeners and the
@@ -66,7 +66,7 @@ type k8sScenario struct {
 func newK8sScenario(t *testing.T, mode k8slab.ProxyMode) *k8sScenario {
 	c := k8slab.Shared(t)
 	s := &k8sScenario{mode: mode, c: c, topo: k8slab.NewTopology(t, 3),
-		svcs: map[string]*corev1.Service{}, serving: map[string]int{}}
+		svcs: map[string]*corev1.Service{}, serving: map[string][]string{}}
 	s.objs = k8slab.NewObjects(t, c)
 	s.node = s.topo.Prefix + "node"
 	s.objs.Node(s.node, k8slab.NodeIP)
@@ -140,10 +140,15 @@ func (s *k8sScenario) addService(ks k8sService) {
 		s.objs.EndpointSlice(got, eps...)
 	}
 	s.svcs[got.Name] = got
-	s.serving[got.Name] = len(ks.pods)
+	serving := ks.pods
 	if got.Spec.ExternalTrafficPolicy != corev1.ServiceExternalTrafficPolicyLocal {
-		s.serving[got.Name] += len(ks.remote)
+		serving = append(slices.Clone(ks.pods), ks.remote...)
 	}
+	s.serving[got.Name] = nil
+	for _, i := range serving {
+		s.serving[got.Name] = append(s.serving[got.Name], s.topo.Pods[i].IP.String())
+	}
+	slices.Sort(s.serving[got.Name])
 }
 
 // audit runs `exposure audit` live in the node namespace.
@@ -262,7 +267,8 @@ func ownerOf(o exposure.Owner, withPort bool) exposure.Owner {
 }
 
 // checkOwners: every declared port is in the audit and names its Service,
-// the Service's port and how it is exposed.
+// the Service's port and how it is exposed; a forwarded one goes to the
+// endpoints that serve it from this node.
 func checkOwners(t *testing.T, s *k8sScenario, rep *k8sAuditReport) {
 	t.Helper()
 	for _, d := range s.declaredPorts() {
@@ -274,6 +280,17 @@ func checkOwners(t *testing.T, s *k8sScenario, rep *k8sAuditReport) {
 		withPort := d.owner.Via != exposure.ViaHealthCheckNodePort
 		if diff := cmp.Diff(ownerOf(d.owner, withPort), ownerOf(e.Owner, withPort)); diff != "" {
 			t.Errorf("%v (%s): owner (-want +got):\n%s", d, e.State, diff)
+		}
+		if e.State != exposure.Forwarded {
+			continue
+		}
+		var to []string
+		for _, x := range e.To {
+			to = append(to, x.Addr)
+		}
+		slices.Sort(to)
+		if want := s.serving[d.owner.Name]; !slices.Equal(to, want) {
+			t.Errorf("%v: forwarded to %v, want the serving endpoints %v", d, to, want)
 		}
 	}
 }
@@ -308,7 +325,7 @@ func checkDeclared(t *testing.T, s *k8sScenario) {
 		if d.owner.Via == exposure.ViaNodePort || d.owner.Via == exposure.ViaHealthCheckNodePort {
 			addr = kube.AnyAddr
 		}
-		want = append(want, key(d.proto, addr, d.port, d.owner.Via, d.owner.Namespace, d.owner.Name, d.owner.Port, s.serving[d.owner.Name]))
+		want = append(want, key(d.proto, addr, d.port, d.owner.Via, d.owner.Namespace, d.owner.Name, d.owner.Port, len(s.serving[d.owner.Name])))
 	}
 	slices.Sort(got)
 	slices.Sort(want)
