@@ -70,6 +70,8 @@ type ruleIndex struct {
 	ovnNodePorts map[string]string
 	ovnDests     map[string]string
 	hostports    []hostportRule
+	// cniIDs: CNI-DN-* chain → container id, for the table being read.
+	cniIDs map[string]string
 }
 
 var (
@@ -133,6 +135,7 @@ func commentService(c string) (svcKey, bool) {
 // iptablesTable reads one iptables table (kube-proxy iptables mode,
 // OVN-Kubernetes, CNI portmap, CRI-O/kubelet hostports).
 func (ri *ruleIndex) iptablesTable(t *nf.Table) {
+	ri.cniIDs = cniChainIDs(t)
 	for _, c := range t.Chains {
 		for _, r := range c.Rules {
 			switch {
@@ -213,11 +216,30 @@ func (ri *ruleIndex) iptablesHostport(c *nf.Chain, r *nf.Rule) {
 	}
 	if m := cniCommentRE.FindStringSubmatch(r.Comment); m != nil {
 		h.container = m[1]
+	} else if id := ri.cniIDs[c.Name]; id != "" {
+		h.container = id
 	}
 	if h.hostPort == 0 {
 		return
 	}
 	ri.hostports = append(ri.hostports, h)
+}
+
+// cniChainIDs maps each CNI-DN-* chain to the container id of the
+// CNI-HOSTPORT-DNAT rule jumping to it (portmap comments the jump, not the
+// DNATs).
+func cniChainIDs(t *nf.Table) map[string]string {
+	out := map[string]string{}
+	c := t.Chain("CNI-HOSTPORT-DNAT")
+	if c == nil {
+		return out
+	}
+	for _, r := range c.Rules {
+		if m := cniCommentRE.FindStringSubmatch(r.Comment); m != nil && strings.HasPrefix(r.Target, "CNI-DN-") {
+			out[r.Target] = m[1]
+		}
+	}
+	return out
 }
 
 // hasRules reports whether a chain exists and has rules.

@@ -1,0 +1,186 @@
+package kube
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/exposure-audit/exposure/exposure"
+)
+
+// edit changes an inventory for one case.
+type edit func(*Inventory)
+
+// deleteService removes a Service and its EndpointSlices (what `kubectl
+// delete service` and the EndpointSlice controller do).
+func deleteService(name string) edit {
+	return func(inv *Inventory) {
+		inv.Services = slices.DeleteFunc(inv.Services, func(s corev1.Service) bool { return s.Name == name })
+		inv.EndpointSlices = slices.DeleteFunc(inv.EndpointSlices, func(s discoveryv1.EndpointSlice) bool {
+			return s.Labels[discoveryv1.LabelServiceName] == name
+		})
+	}
+}
+
+// editSlice changes the EndpointSlice of a Service.
+func editSlice(svc string, f func(*discoveryv1.EndpointSlice)) edit {
+	return func(inv *Inventory) {
+		for i := range inv.EndpointSlices {
+			if inv.EndpointSlices[i].Labels[discoveryv1.LabelServiceName] == svc {
+				f(&inv.EndpointSlices[i])
+			}
+		}
+	}
+}
+
+// addPods adds pods.
+func addPods(ps ...corev1.Pod) edit {
+	return func(inv *Inventory) { inv.Pods = append(inv.Pods, ps...) }
+}
+
+// pod builds a running, ready pod on node with IP ip (none for
+// hostNetwork) and containers.
+func pod(ns, name, uid, node, ip string, hostNet bool, cs ...corev1.Container) corev1.Pod {
+	p := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: typesUID(uid)},
+		Spec: corev1.PodSpec{NodeName: node, HostNetwork: hostNet, Containers: cs},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning,
+			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}}
+	if ip != "" {
+		p.Status.PodIP, p.Status.PodIPs = ip, []corev1.PodIP{{IP: ip}}
+	}
+	return p
+}
+
+// container builds a container with ports "proto/containerPort[:hostPort[@hostIP]]".
+func container(name string, ports ...corev1.ContainerPort) corev1.Container {
+	return corev1.Container{Name: name, Ports: ports}
+}
+
+func tcpPort(cport, hport int32) corev1.ContainerPort {
+	return corev1.ContainerPort{Protocol: corev1.ProtocolTCP, ContainerPort: cport, HostPort: hport}
+}
+
+// findingSet summarises findings as "id kind ns/name".
+func findingSet(fs []Finding) []string {
+	out := []string{}
+	for _, f := range fs {
+		out = append(out, string(f.ID)+" "+f.Object.Kind+" "+f.Object.Namespace+"/"+f.Object.Name)
+	}
+	return out
+}
+
+// reconcileCase runs Reconcile for a ruleset of testdata on the lab node.
+type reconcileCase struct {
+	name      string
+	rules     string
+	edits     []edit
+	listeners []exposure.Listener
+	want      []string
+	// evidence: a finding id → a substring one of its evidence lines holds.
+	evidence map[FindingID]string
+}
+
+func runReconcile(t *testing.T, tc reconcileCase) (*Result, *exposure.Report) {
+	t.Helper()
+	inv := corpusInventory(t)
+	for _, e := range tc.edits {
+		e(inv)
+	}
+	rs := loadRules(t, tc.rules)
+	env := labEnv()
+	rep := analyze(t, rs, env, tc.listeners)
+	res, err := Reconcile(Input{Inventory: inv, Node: "kp-node", Report: rep, Ruleset: rs, Listeners: tc.listeners, Env: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, rep
+}
+
+func checkFindings(t *testing.T, tc reconcileCase, res *Result) {
+	t.Helper()
+	if diff := cmp.Diff(tc.want, findingSet(res.Findings)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	for id, sub := range tc.evidence {
+		found := false
+		for _, f := range res.Findings {
+			if f.ID == id && slices.ContainsFunc(f.Evidence, func(e string) bool { return strings.Contains(e, sub) }) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("got no %s finding with evidence containing %q, want one (findings %+v)", id, sub, res.Findings)
+		}
+	}
+}
+
+const (
+	ipt01     = "iptables-mode/01-synced.iptables-save.txt"
+	ipt04     = "iptables-mode/04-after-delete-svc-nodeport.iptables-save.txt"
+	ipt06     = "iptables-mode/06-after-cleanup.iptables-save.txt"
+	nft01     = "nftables-mode/01-synced.nft-list-ruleset.txt"
+	nft04     = "nftables-mode/04-after-delete-svc-nodeport.nft-list-ruleset.txt"
+	nft07     = "nftables-mode/07-after-recreate-svc-nodeport.nft-list-ruleset.txt"
+	allIfaces = "nodeport-on-all-interfaces Node /kp-node"
+	lbRanges  = "source-ranges-bypassed Service default/svc-lb"
+)
+
+// TestReconcileKubeProxy: the recorded objects against what the real
+// kube-proxy programmed at each step, and against edited objects.
+func TestReconcileKubeProxy(t *testing.T) {
+	tests := []reconcileCase{
+		{name: "iptables synced", rules: ipt01, want: []string{allIfaces, lbRanges},
+			evidence: map[FindingID]string{SourceRangesBypassed: "nodePort tcp 192.0.2.2:30081 on eth0 forwarded from 0.0.0.0/1", NodePortOnAllInterfaces: "--dst-type LOCAL -j KUBE-NODEPORTS"}},
+		{name: "iptables Service deleted, rules left", rules: ipt01, edits: []edit{deleteService("svc-nodeport")},
+			want:     []string{allIfaces, lbRanges, "stale-service-rules Service default/svc-nodeport"},
+			evidence: map[FindingID]string{StaleServiceRules: "default/svc-nodeport:http: KUBE-SEP-"}},
+		{name: "iptables rules deleted, Service left (step 04 with the step 01 objects)", rules: ipt04,
+			want:     []string{allIfaces, "service-not-programmed Service default/svc-nodeport", lbRanges},
+			evidence: map[FindingID]string{ServiceNotProgrammed: "nodePort tcp/30080 (port http, 2 ready endpoints): no DNAT"}},
+		{name: "iptables step 04 with its objects", rules: ipt04, edits: []edit{deleteService("svc-nodeport")}, want: []string{allIfaces, lbRanges}},
+		{name: "iptables after kube-proxy --cleanup", rules: ipt06, want: []string{
+			"service-not-programmed Service default/svc-extip", "service-not-programmed Service default/svc-lb",
+			"service-not-programmed Service default/svc-local", "service-not-programmed Service default/svc-nodeport"},
+			evidence: map[FindingID]string{ServiceNotProgrammed: "loadBalancer tcp 203.0.113.51:80 (port http, 1 ready endpoint)"}},
+		{name: "iptables endpoint moved", rules: ipt01, edits: []edit{editSlice("svc-extip", func(s *discoveryv1.EndpointSlice) {
+			s.Endpoints[1].Addresses = []string{"198.51.100.14"}
+		})}, want: []string{"endpoints-mismatch Service default/svc-extip", allIfaces, lbRanges},
+			evidence: map[FindingID]string{EndpointsMismatch: "missing endpoint 198.51.100.14:8080"}},
+		{name: "iptables endpoint port changed", rules: ipt01, edits: []edit{editSlice("svc-udp", func(s *discoveryv1.EndpointSlice) {
+			p := int32(5354)
+			s.Ports[0].Port = &p
+		})}, want: []string{"endpoints-mismatch Service default/svc-udp", allIfaces, lbRanges},
+			evidence: map[FindingID]string{EndpointsMismatch: "wrong port: KUBE-SEP-XGJHT5LXKPF2FQQV DNATs to 198.51.100.12:5353, the EndpointSlice says 198.51.100.12:5354"}},
+		{name: "iptables endpoints no longer ready", rules: ipt01, edits: []edit{editSlice("svc-nodeport", func(s *discoveryv1.EndpointSlice) {
+			f := false
+			for i := range s.Endpoints {
+				s.Endpoints[i].Conditions.Ready = &f
+			}
+		})}, want: []string{"endpoints-mismatch Service default/svc-nodeport", allIfaces, lbRanges},
+			evidence: map[FindingID]string{EndpointsMismatch: "extra DNAT to 198.51.100.11:8080"}},
+		{name: "iptables Local endpoint moved to another node", rules: ipt01, edits: []edit{editSlice("svc-local", func(s *discoveryv1.EndpointSlice) {
+			other := "kp-other"
+			s.Endpoints[0].NodeName = &other
+		})}, want: []string{"endpoints-mismatch Service default/svc-local", allIfaces, lbRanges},
+			evidence: map[FindingID]string{EndpointsMismatch: "local path extra DNAT to 198.51.100.11:8080"}},
+		{name: "nftables synced", rules: nft01, want: []string{lbRanges}},
+		{name: "nftables Service deleted, rules left", rules: nft01, edits: []edit{deleteService("svc-nodeport")},
+			want:     []string{lbRanges, "stale-service-rules Service default/svc-nodeport"},
+			evidence: map[FindingID]string{StaleServiceRules: "default/svc-nodeport:http: endpoint-2DE5EGH6-default/svc-nodeport/tcp/http__198.51.100.11/8080"}},
+		{name: "nftables step 04 (flushed chains are not rules)", rules: nft04, edits: []edit{deleteService("svc-nodeport")}, want: []string{lbRanges}},
+		{name: "nftables step 04 with the step 01 objects", rules: nft04,
+			want: []string{"service-not-programmed Service default/svc-nodeport", lbRanges}},
+		{name: "nftables step 07 (re-created)", rules: nft07, want: []string{lbRanges}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, _ := runReconcile(t, tc)
+			checkFindings(t, tc, res)
+		})
+	}
+}
