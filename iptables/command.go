@@ -240,17 +240,7 @@ type ruleEnv struct {
 	slab   *exprSlab
 }
 
-// ruleSlab hands out rule records from shared chunks: a dump of 300,000
-// rules then costs a few hundred allocations instead of 300,000.
-type ruleSlab struct{ buf []nf.Rule }
-
-func (s *exprSlab) rule() *nf.Rule {
-	if len(s.rules.buf) == cap(s.rules.buf) {
-		s.rules.buf = make([]nf.Rule, 0, 1024)
-	}
-	s.rules.buf = s.rules.buf[:len(s.rules.buf)+1]
-	return &s.rules.buf[len(s.rules.buf)-1]
-}
+func (s *exprSlab) rule() *nf.Rule { return s.rules.one() }
 
 // build parses a rule's arguments into rules (several when -s or -d list
 // addresses).
@@ -268,9 +258,9 @@ func (e ruleEnv) build(op token, chainName string, args []token, ctr nf.Counters
 	}
 	if op.s == "-A" && rp.single() {
 		r := e.newRule()
-		*r = nf.Rule{Exprs: rp.body(rp.addrMatch(nf.FieldSrc, rp.src, rp.srcNeg), rp.addrMatch(nf.FieldDst, rp.dst, rp.dstNeg)),
+		*r = nf.Rule{Exprs: rp.body(rp.addrMatch(nf.FieldSrc, rp.src, rp.srcNeg, rp.srcKey), rp.addrMatch(nf.FieldDst, rp.dst, rp.dstNeg, rp.dstKey)),
 			Text: line[op.col-1:], Pos: nf.Pos{File: e.file, Line: e.lineNo}, Counters: ctr, Comment: rp.comment, Target: targetLabel(rp)}
-		return []*nf.Rule{r}, nil
+		return e.slab.one(r), nil
 	}
 	orig := ""
 	if len(args) > 0 {
@@ -312,7 +302,8 @@ func (e ruleEnv) parser(args []token, line string) *ruleParser {
 	}
 	rp := &e.slab.scratch
 	*rp = ruleParser{fam: e.fam, toks: args, line: line, cache: e.cache, slab: e.slab,
-		header: rp.header[:0], matches: rp.matches[:0], curOpts: rp.curOpts[:0], argBuf: rp.argBuf[:0]}
+		header: rp.header[:0], matches: rp.matches[:0], curOpts: rp.curOpts[:0], argBuf: rp.argBuf[:0],
+		srcBuf: rp.srcBuf[:0], dstBuf: rp.dstBuf[:0], tOpts: rp.tOpts[:0], tArgs: rp.tArgs[:0]}
 	return rp
 }
 

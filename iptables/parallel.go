@@ -43,13 +43,18 @@ func (p *saveParser) deferRule(s string, line string, col int, ctr nf.Counters) 
 	name = strings.TrimRight(name, "\r\t")
 	c := p.lastChain
 	if c == nil || c.Name != name || c.Table != p.table {
-		// iptables-save groups rules by chain: most lines reuse the
-		// previous line's chain.
-		c = p.table.Chain(name)
-		p.lastChain = c
+		// iptables-save groups rules by chain, in declaration order: most
+		// lines reuse the previous line's chain or the next one's.
+		if c = p.table.ChainAfter(c, name); c != nil {
+			p.lastChain = c
+		}
 	}
 	if c == nil {
 		return true, p.errorf(col+3, line, "chain %q not declared in table %s", name, p.table.Name)
+	}
+	p.queuedTable = p.table
+	if p.jobs == nil {
+		p.jobs = p.newQueue()
 	}
 	p.jobs = append(p.jobs, ruleJob{line: line, at: col - 1, lineNo: p.line, ctr: ctr, chain: c, fam: p.fam})
 	if len(p.jobs) >= jobBatch {
@@ -87,8 +92,25 @@ func (p *saveParser) dispatch() error {
 		close(b.done)
 	}()
 	p.inFlight = append(p.inFlight, b)
-	p.jobs = make([]ruleJob, 0, jobBatch)
+	p.jobs = p.newQueue()
 	return nil
+}
+
+// newQueue returns an empty job queue, reusing the one of a batch already
+// attached.
+func (p *saveParser) newQueue() []ruleJob {
+	if n := len(p.spare); n > 0 {
+		q := p.spare[n-1]
+		p.spare = p.spare[:n-1]
+		return q
+	}
+	return make([]ruleJob, 0, jobBatch)
+}
+
+// recycle keeps an attached batch's queue for newQueue.
+func (p *saveParser) recycle(jobs []ruleJob) {
+	clear(jobs)
+	p.spare = append(p.spare, jobs[:0])
 }
 
 // runJobs waits for the batches in flight and parses the queue, attaching
@@ -114,7 +136,11 @@ func (p *saveParser) runJobs(limit int) error {
 
 func (p *saveParser) attach(b *batch, limit int) error {
 	<-b.done
-	return p.attachJobs(b.jobs, limit)
+	if err := p.attachJobs(b.jobs, limit); err != nil {
+		return err
+	}
+	p.recycle(b.jobs)
+	return nil
 }
 
 func (p *saveParser) attachJobs(jobs []ruleJob, limit int) error {
@@ -126,11 +152,42 @@ func (p *saveParser) attachJobs(jobs []ruleJob, limit int) error {
 		if j.err != nil {
 			return j.err
 		}
+		if cap(j.chain.Rules) == 0 {
+			j.chain.Rules = p.ruleList(runLen(j.chain, jobs[i:]))
+		}
 		for _, r := range j.rules {
 			j.chain.AddRule(r)
 		}
 	}
 	return nil
+}
+
+// runLen counts the rules of the jobs for c at the start of jobs (a dump
+// lists a chain's rules together).
+func runLen(c *nf.Chain, jobs []ruleJob) int {
+	n := 0
+	for k := range jobs {
+		if jobs[k].chain != c {
+			break
+		}
+		n += len(jobs[k].rules)
+	}
+	return n
+}
+
+// ruleList returns an empty rule list with room for n rules, cut from a
+// shared chunk (110,000 chains of a few rules would otherwise each grow
+// their list several times).
+func (p *saveParser) ruleList(n int) []*nf.Rule {
+	if n > chunkLen {
+		return make([]*nf.Rule, 0, n)
+	}
+	if len(p.lists)+n > cap(p.lists) {
+		p.lists = make([]*nf.Rule, 0, 8*chunkLen)
+	}
+	at := len(p.lists)
+	p.lists = p.lists[:at+n]
+	return p.lists[at : at : at+n]
 }
 
 // parseJobs parses jobs with one worker per CPU.
@@ -163,17 +220,17 @@ func (p *saveParser) work(jobs []ruleJob) {
 		if t := j.chain.Table; t != table {
 			table, cache.targets = t, map[string]nf.Expr{}
 		}
-		if line := strings.TrimRight(j.line, "\r \t"); len(line) != len(j.line) || !validText(line) {
-			if !validText(line) {
-				j.err = nf.Errorf(p.o.File, j.lineNo, badByteCol(line), j.line, "binary data in ruleset")
-				continue
-			}
-			j.line = line
-		}
-		s := j.line[j.at:]
+		raw := j.line
+		j.line = strings.TrimRight(raw, "\r \t")
 		var err error
-		if toks, err = tokenizeInto(toks[:0], s); err != nil {
-			j.err = nf.Errorf(p.o.File, j.lineNo, len(j.line), j.line, "%v", err)
+		if toks, err = tokenizeInto(toks[:0], j.line[j.at:]); err != nil {
+			// The tokenizer refuses control characters (validText) as it
+			// goes: a line is read once.
+			if err == errBinary || !validText(j.line) {
+				j.err = nf.Errorf(p.o.File, j.lineNo, badByteCol(j.line), raw, "%v", errBinary)
+			} else {
+				j.err = nf.Errorf(p.o.File, j.lineNo, len(j.line), j.line, "%v", err)
+			}
 			continue
 		}
 		for k := range toks {
@@ -182,5 +239,21 @@ func (p *saveParser) work(jobs []ruleJob) {
 		}
 		env := ruleEnv{fam: j.fam, file: p.o.File, lineNo: j.lineNo, cache: cache, slab: &slab}
 		j.rules, j.err = env.build(toks[0], j.chain.Name, toks[2:], j.ctr, j.line)
+		resolveJumps(table, j.rules)
+	}
+}
+
+// resolveJumps points the jumps and gotos of rules at their chain, as
+// netfilter.Validate would, so that this map lookup per rule runs in the
+// workers. The table's chains do not change while workers run: a chain
+// declaration or command first waits for the rules queued in its table.
+// Validate keeps a target that is the table's chain of that name.
+func resolveJumps(t *nf.Table, rules []*nf.Rule) {
+	for _, r := range rules {
+		if n := len(r.Exprs); n > 0 {
+			if v, ok := r.Exprs[n-1].(*nf.VerdictExpr); ok && (v.V.Kind == nf.VerdictJump || v.V.Kind == nf.VerdictGoto) && v.V.Target == nil {
+				v.V.Target = t.Chain(v.V.Chain)
+			}
+		}
 	}
 }

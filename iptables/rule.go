@@ -49,20 +49,28 @@ type ruleParser struct {
 	userChain func(string) bool
 
 	src, dst []nf.Value
-	// srcTok and dstTok index the -s/-d argument tokens.
+	// srcTok and dstTok index the -s/-d argument tokens; srcKey and dstKey
+	// are the options' source text ("! -s 10.0.0.0/8") when they hold one
+	// address, under which the match is shared.
 	srcTok, dstTok int
-	srcNeg         bool
-	dstNeg         bool
-	header         []nf.Expr
-	matches        []nf.Expr
-	target         nf.Expr
-	targetName     string
-	proto          uint8
-	protoNeg       bool
-	comment        string
-	counters       nf.Counters
-	curMod         string
-	curModCol      int
+	srcKey, dstKey string
+	// srcBuf and dstBuf are reused for the values of src and dst.
+	srcBuf, dstBuf []nf.Value
+	// tOpts and tArgs are reused for the target's options.
+	tOpts      []opt
+	tArgs      []string
+	srcNeg     bool
+	dstNeg     bool
+	header     []nf.Expr
+	matches    []nf.Expr
+	target     nf.Expr
+	targetName string
+	proto      uint8
+	protoNeg   bool
+	comment    string
+	counters   nf.Counters
+	curMod     string
+	curModCol  int
 	// curModTok and curModEnd delimit the current module's tokens ("-m"
 	// to its last argument); curModTok is -1 for an implicit module,
 	// whose meaning depends on -p and is never shared.
@@ -188,18 +196,33 @@ func (p *ruleParser) addrOpt(t token, neg bool) error {
 	if err != nil {
 		return err
 	}
-	var vals []nf.Value
-	for _, part := range strings.Split(a, ",") {
+	isSrc := t.s == "-s" || t.s == "--source" || t.s == "--src"
+	vals := p.dstBuf[:0]
+	if isSrc {
+		vals = p.srcBuf[:0]
+	}
+	for part, rest, more := a, "", true; more; part = rest {
+		part, rest, more = strings.Cut(part, ",")
 		v, err := parseAddr(part, p.fam)
 		if err != nil {
 			return err
 		}
 		vals = append(vals, v)
 	}
-	if t.s == "-s" || t.s == "--source" || t.s == "--src" {
-		p.src, p.srcNeg, p.srcTok = vals, neg, p.i-1
+	key := ""
+	if len(vals) == 1 && !vals[0].IsSingle() {
+		// Networks repeat ("! -s 10.244.0.0/16" in every Service chain);
+		// host addresses are mostly distinct.
+		from := p.i - 2
+		if from > 0 && p.toks[from-1].s == "!" {
+			from--
+		}
+		key, _ = p.span(from, p.i)
+	}
+	if isSrc {
+		p.src, p.srcNeg, p.srcTok, p.srcKey, p.srcBuf = vals, neg, p.i-1, key, vals
 	} else {
-		p.dst, p.dstNeg, p.dstTok = vals, neg, p.i-1
+		p.dst, p.dstNeg, p.dstTok, p.dstKey, p.dstBuf = vals, neg, p.i-1, key, vals
 	}
 	return nil
 }
@@ -292,7 +315,8 @@ func (p *ruleParser) flushModule() error {
 	if p.curMod == "comment" {
 		// Comments are nearly all distinct: no cache, no slice.
 		for _, o := range p.curOpts {
-			c := &nf.CommentMatch{Text: strings.Join(o.args, " ")}
+			c := p.slab.comment()
+			c.Text = strings.Join(o.args, " ")
 			if p.comment == "" {
 				p.comment = c.Text
 			}
@@ -336,7 +360,9 @@ func (p *ruleParser) targetOpt(t token) error {
 	if err != nil {
 		return err
 	}
-	var opts []opt
+	// The options and their arguments live in the parser's reused
+	// buffers: targets keep none of these slices.
+	opts, args := p.tOpts[:0], p.tArgs[:0]
 	for p.i < len(p.toks) && strings.HasPrefix(p.toks[p.i].s, "--") && !isBaseLong(p.toks[p.i].s) {
 		o := opt{name: p.toks[p.i].s, col: p.toks[p.i].col}
 		p.i++
@@ -344,15 +370,18 @@ func (p *ruleParser) targetOpt(t token) error {
 		if o.name == "--log-prefix" || o.name == "--nflog-prefix" || o.name == "--comment" {
 			n = 1
 		}
+		first := len(args)
 		for k := 0; (n < 0 && p.i < len(p.toks) && !isOptionStart(p.toks[p.i].s)) || k < n; k++ {
 			if p.i >= len(p.toks) {
 				return errAt(o.col, "option %s needs an argument", o.name)
 			}
-			o.args = append(o.args, p.toks[p.i].s)
+			args = append(args, p.toks[p.i].s)
+			o.args = args[first:len(args):len(args)]
 			p.i++
 		}
 		opts = append(opts, o)
 	}
+	p.tOpts, p.tArgs = opts, args
 	isGoto := t.s == "-g" || t.s == "--goto"
 	key, cacheable := p.span(start, p.i)
 	// Jumps to per-Service chains and DNATs to endpoints are distinct;
@@ -390,12 +419,12 @@ func (p *ruleParser) single() bool { return len(p.src) <= 1 && len(p.dst) <= 1 }
 
 func (p *ruleParser) rules() [][]nf.Expr {
 	if len(p.src) <= 1 && len(p.dst) <= 1 {
-		return [][]nf.Expr{p.body(p.addrMatch(nf.FieldSrc, p.src, p.srcNeg), p.addrMatch(nf.FieldDst, p.dst, p.dstNeg))}
+		return [][]nf.Expr{p.body(p.addrMatch(nf.FieldSrc, p.src, p.srcNeg, p.srcKey), p.addrMatch(nf.FieldDst, p.dst, p.dstNeg, p.dstKey))}
 	}
 	var out [][]nf.Expr
 	for _, s := range orNone(p.src) {
 		for _, d := range orNone(p.dst) {
-			out = append(out, p.body(p.addrMatch(nf.FieldSrc, s, p.srcNeg), p.addrMatch(nf.FieldDst, d, p.dstNeg)))
+			out = append(out, p.body(p.addrMatch(nf.FieldSrc, s, p.srcNeg, ""), p.addrMatch(nf.FieldDst, d, p.dstNeg, "")))
 		}
 	}
 	return out
@@ -414,12 +443,31 @@ func orNone(vals []nf.Value) [][]nf.Value {
 }
 
 // addrMatch is the -s/-d test for one address, or nil when there is none
-// (or it is 0.0.0.0/0 and not negated: iptables drops it).
-func (p *ruleParser) addrMatch(f nf.Field, vals []nf.Value, neg bool) nf.Expr {
+// (or it is 0.0.0.0/0 and not negated: iptables drops it). The match owns
+// its value (vals may be a reused buffer); key, when set, is the option's
+// text, under which the match is shared.
+func (p *ruleParser) addrMatch(f nf.Field, vals []nf.Value, neg bool, key string) nf.Expr {
 	if len(vals) == 0 || (vals[0].Bits == 0 && !neg) {
 		return nil
 	}
-	return &nf.FieldMatch{Field: f, Values: vals[:1:1], Neg: neg}
+	if key != "" && p.cache != nil {
+		if e, hit := p.cache.protos[key]; hit {
+			return e
+		}
+	}
+	var m *nf.FieldMatch
+	if p.slab != nil {
+		c := p.slab.addrs.one()
+		c.v[0] = vals[0]
+		c.m = nf.FieldMatch{Field: f, Values: c.v[:], Neg: neg}
+		m = &c.m
+	} else {
+		m = &nf.FieldMatch{Field: f, Values: []nf.Value{vals[0]}, Neg: neg}
+	}
+	if key != "" && p.cache != nil {
+		p.cache.protos[key] = m
+	}
+	return m
 }
 
 // body lays out one rule's expressions in the kernel's order (addresses,
@@ -446,13 +494,57 @@ func (p *ruleParser) body(src, dst nf.Expr) []nf.Expr {
 	return out
 }
 
-// exprSlab hands out expression slices (and, through rule, rule records)
-// from shared chunks.
+// exprSlab hands out expression slices, rule records and the expressions
+// nearly every rule has its own of (comments, addresses) from shared
+// chunks: a dump of 300,000 rules then costs a few thousand allocations
+// instead of a million.
 type exprSlab struct {
-	buf   []nf.Expr
-	rules ruleSlab
+	buf      []nf.Expr
+	rules    chunks[nf.Rule]
+	comments chunks[nf.CommentMatch]
+	addrs    chunks[addrCell]
+	ptrs     []*nf.Rule
 	// scratch is the rule parser reused from rule to rule.
 	scratch ruleParser
+}
+
+// addrCell is an address match with room for its one value.
+type addrCell struct {
+	m nf.FieldMatch
+	v [1]nf.Value
+}
+
+// chunkLen is how many records a chunk holds.
+const chunkLen = 1024
+
+// chunks hands out records of T from chunks of chunkLen.
+type chunks[T any] struct{ buf []T }
+
+func (c *chunks[T]) one() *T {
+	if len(c.buf) == cap(c.buf) {
+		c.buf = make([]T, 0, chunkLen)
+	}
+	c.buf = c.buf[:len(c.buf)+1]
+	return &c.buf[len(c.buf)-1]
+}
+
+func (s *exprSlab) comment() *nf.CommentMatch {
+	if s == nil {
+		return &nf.CommentMatch{}
+	}
+	return s.comments.one()
+}
+
+// one returns a list holding just r, cut from a shared chunk.
+func (s *exprSlab) one(r *nf.Rule) []*nf.Rule {
+	if s == nil {
+		return []*nf.Rule{r}
+	}
+	if len(s.ptrs) == cap(s.ptrs) {
+		s.ptrs = make([]*nf.Rule, 0, chunkLen)
+	}
+	s.ptrs = append(s.ptrs, r)
+	return s.ptrs[len(s.ptrs)-1 : len(s.ptrs) : len(s.ptrs)]
 }
 
 func (s *exprSlab) take(n int) []nf.Expr {
@@ -542,7 +634,7 @@ func addrAlternatives(f nf.Field, vals []nf.Value, neg bool) [][]nf.Expr {
 	var out [][]nf.Expr
 	for i := range vals {
 		p := &ruleParser{}
-		if e := p.addrMatch(f, vals[i:i+1:i+1], neg); e != nil {
+		if e := p.addrMatch(f, vals[i:i+1:i+1], neg, ""); e != nil {
 			out = append(out, []nf.Expr{e})
 		} else {
 			out = append(out, nil)

@@ -123,6 +123,13 @@ type saveParser struct {
 	jobs      []ruleJob
 	inFlight  []*batch
 	lastChain *nf.Chain
+	// queuedTable is the table of the last rule queued for the workers.
+	queuedTable *nf.Table
+	// chains and lists hand out chain records and rule lists from chunks.
+	chains chunks[nf.Chain]
+	lists  []*nf.Rule
+	// spare holds the job queues of attached batches, for reuse.
+	spare [][]ruleJob
 }
 
 // exprCache shares the expressions of identical option text between rules
@@ -305,6 +312,13 @@ func (p *saveParser) declareChain(s string, col int, line string) error {
 	if p.table == nil {
 		return p.errorf(col, line, "chain declared outside a table (missing *table line)")
 	}
+	if p.queuedTable == p.table && (len(p.jobs) > 0 || len(p.inFlight) > 0) {
+		// Workers read this table's chains: attach its queued rules before
+		// declaring another (iptables-save declares them all before).
+		if err := p.runJobs(0); err != nil {
+			return err
+		}
+	}
 	name, rest, _ := strings.Cut(s, " ")
 	policy, counters, _ := strings.Cut(strings.TrimLeft(rest, " \t"), " ")
 	if name == "" || policy == "" {
@@ -322,7 +336,8 @@ func (p *saveParser) declareChain(s string, col int, line string) error {
 }
 
 func (p *saveParser) addChain(name, policy string, ctr nf.Counters, col int, line string) error {
-	c := &nf.Chain{Name: name, Counters: ctr, Pos: nf.Pos{File: p.o.File, Line: p.line}}
+	c := p.chains.one()
+	*c = nf.Chain{Name: name, Counters: ctr, Pos: nf.Pos{File: p.o.File, Line: p.line}}
 	hook, builtin := nf.HookByName(name)
 	builtin = builtin && hook != nf.HookIngress && p.tableDef.HasHook(hook)
 	switch {

@@ -196,7 +196,17 @@ func markOption(o opt, conn bool, text string) (nf.Expr, error) {
 }
 
 func natTarget(name string, opts []opt, fam nf.IPFamily, text string) (nf.Expr, error) {
-	kind := map[string]nf.NATKind{"DNAT": nf.NATDNAT, "SNAT": nf.NATSNAT, "MASQUERADE": nf.NATMasquerade, "REDIRECT": nf.NATRedirect}[name]
+	var kind nf.NATKind
+	switch name {
+	case "DNAT":
+		kind = nf.NATDNAT
+	case "SNAT":
+		kind = nf.NATSNAT
+	case "MASQUERADE":
+		kind = nf.NATMasquerade
+	case "REDIRECT":
+		kind = nf.NATRedirect
+	}
 	s := &nf.NATStmt{Kind: kind, Text: text}
 	for _, o := range opts {
 		switch o.name {

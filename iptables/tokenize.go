@@ -14,7 +14,10 @@ type token struct {
 	end int
 }
 
-var errOpenQuote = errors.New("unterminated quoted string")
+var (
+	errOpenQuote = errors.New("unterminated quoted string")
+	errBinary    = errors.New("binary data in ruleset")
+)
 
 // tokenize splits a rule line into arguments the way iptables-restore does
 // (xshared.c add_param_to_argv): blanks separate arguments; double quotes
@@ -43,22 +46,30 @@ func tokenizeInto(out []token, line string) ([]token, error) {
 	}
 }
 
-// scanToken reads one argument starting at i.
+// scanToken reads one argument starting at i. It refuses the control
+// characters validText refuses, so a worker need not scan a line twice.
 func scanToken(line string, i int) (token, int, error) {
 	start := i
 	simple := true
 	quoted := false
 	for ; i < len(line); i++ {
 		c := line[i]
+		if c > '"' && c != '\\' {
+			continue // the common case: a plain character
+		}
 		switch {
 		case c == '"':
 			quoted = !quoted
 			simple = false
-		case quoted && c == '\\':
-			simple = false
-			i++
+		case c == '\\':
+			if quoted {
+				simple = false
+				i++
+			}
 		case !quoted && (c == ' ' || c == '\t'):
 			return makeToken(line, start, i, simple), i, nil
+		case c < 0x20 && c != '\t':
+			return token{}, i, errBinary
 		}
 	}
 	if quoted {

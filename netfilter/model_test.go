@@ -12,6 +12,7 @@ func TestLastAddr(t *testing.T) {
 	tests := []struct{ prefix, want string }{
 		{"10.0.0.0/8", "10.255.255.255"}, {"192.0.2.128/25", "192.0.2.255"}, {"192.0.2.7/32", "192.0.2.7"},
 		{"0.0.0.0/0", "255.255.255.255"}, {"2001:db8::/33", "2001:db8:7fff:ffff:ffff:ffff:ffff:ffff"}, {"10.1.2.3/20", "10.1.15.255"},
+		{"198.18.0.0/15", "198.19.255.255"}, {"::/0", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"}, {"2001:db8::1/128", "2001:db8::1"},
 	}
 	for _, tt := range tests {
 		if got := LastAddr(netip.MustParsePrefix(tt.prefix)).String(); got != tt.want {

@@ -78,9 +78,30 @@ func (t *Table) AddChain(c *Chain) *Chain {
 		return old
 	}
 	c.Table = t
+	c.at = len(t.Chains)
 	t.Chains = append(t.Chains, c)
 	t.chainByName[c.Name] = c
 	return c
+}
+
+// chainLookAhead is how many chains after the previous one ChainAfter
+// compares by name before it hashes.
+const chainLookAhead = 4
+
+// ChainAfter is Chain for a reader going through a dump: iptables-save
+// lists the rules chain by chain in the order it declared the chains, so
+// the chain a rule line names is nearly always prev or one of the few
+// listed right after it (chains without rules are skipped), which a name
+// comparison finds without hashing. prev may be nil.
+func (t *Table) ChainAfter(prev *Chain, name string) *Chain {
+	if prev != nil && prev.Table == t && prev.at < len(t.Chains) && t.Chains[prev.at] == prev {
+		for i := prev.at; i < min(prev.at+chainLookAhead, len(t.Chains)); i++ {
+			if c := t.Chains[i]; c.Name == name {
+				return c
+			}
+		}
+	}
+	return t.chainByName[name]
 }
 
 // RemoveChain deletes a chain by name (iptables -X).
@@ -95,6 +116,9 @@ func (t *Table) RemoveChain(name string) bool {
 			t.Chains = append(t.Chains[:i], t.Chains[i+1:]...)
 			break
 		}
+	}
+	for i, x := range t.Chains {
+		x.at = i
 	}
 	return true
 }
@@ -118,8 +142,10 @@ type Chain struct {
 	Pos      Pos
 	// Index is filled by Validate for the simulator (see ChainIndex).
 	Index *ChainIndex
-	// vid is the chain's position in its table during validation.
+	// vid is the chain's position in its table during validation; at is
+	// its position in Table.Chains as AddChain and RemoveChain keep it.
 	vid int
+	at  int
 }
 
 // BaseChain says where a chain is attached to a hook.

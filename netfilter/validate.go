@@ -44,53 +44,73 @@ func Validate(rs *Ruleset) error {
 	return nil
 }
 
-// edge is a jump or goto from a rule.
+// edge is a jump or goto from a rule; to is the target chain's vid once
+// resolve has run.
 type edge struct {
 	rule *Rule
 	v    *Verdict
+	to   int32
 }
 
 // graph is a table's chains with their outgoing jump/goto edges, gathered
-// in one pass over the rules.
+// in one pass over the rules. Chains are scanned in order, so the edges
+// (and restricted rules) of chain vid are one contiguous run of a flat
+// slice: edges[edgeAt[vid]:edgeAt[vid+1]].
 type graph struct {
-	t *Table
-	// edges and restricted are indexed by Chain.vid.
-	edges [][]edge
+	t      *Table
+	edges  []edge
+	edgeAt []int32
 	// restricted lists the rules holding expressions the kernel allows
-	// only on some hooks or tables.
-	restricted [][]*Rule
-	anyRestr   bool
+	// only on some hooks or tables, per chain like edges.
+	restricted []*Rule
+	restrAt    []int32
 }
 
 func newGraph(t *Table) *graph {
-	g := &graph{t: t, edges: make([][]edge, len(t.Chains)), restricted: make([][]*Rule, len(t.Chains))}
+	n, rules := len(t.Chains), 0
 	for i, c := range t.Chains {
 		c.vid = i
+		rules += len(c.Rules)
 	}
-	for _, c := range t.Chains {
+	// Most rules jump or goto at most once: one allocation, not a series
+	// of growing copies.
+	g := &graph{t: t, edgeAt: make([]int32, n+1), restrAt: make([]int32, n+1), edges: make([]edge, 0, rules)}
+	for i, c := range t.Chains {
 		for _, r := range c.Rules {
-			g.scan(c, r)
+			g.scan(r)
 		}
+		g.edgeAt[i+1], g.restrAt[i+1] = int32(len(g.edges)), int32(len(g.restricted))
 	}
 	return g
 }
 
-func (g *graph) scan(c *Chain, r *Rule) {
+// out returns the edges leaving chain vid.
+func (g *graph) out(vid int) []edge { return g.edges[g.edgeAt[vid]:g.edgeAt[vid+1]] }
+
+func (g *graph) restrictedOf(vid int) []*Rule {
+	return g.restricted[g.restrAt[vid]:g.restrAt[vid+1]]
+}
+
+func (g *graph) scan(r *Rule) {
 	marked := false
 	for _, e := range r.Exprs {
 		if !marked && restricted(e) {
-			g.restricted[c.vid] = append(g.restricted[c.vid], r)
-			marked, g.anyRestr = true, true
+			g.restricted = append(g.restricted, r)
+			marked = true
 		}
-		if x, ok := e.(*VerdictExpr); ok {
+		switch x := e.(type) {
+		case *VerdictExpr:
 			if x.V.Kind == VerdictJump || x.V.Kind == VerdictGoto {
-				g.edges[c.vid] = append(g.edges[c.vid], edge{r, &x.V})
+				g.edges = append(g.edges, edge{rule: r, v: &x.V})
 			}
+			continue
+		case *FieldMatch, *CommentMatch, *NATStmt, *StatisticMatch:
+			// The common expressions hold no verdict.
 			continue
 		}
 		eachVerdict(g.t, e, func(v *Verdict) {
 			if v.Kind == VerdictJump || v.Kind == VerdictGoto {
-				g.edges[c.vid] = append(g.edges[c.vid], edge{r, v})
+				g.edges = append(g.edges, edge{rule: r, v: v})
 			}
 		})
 	}
@@ -127,13 +147,15 @@ func eachSetVerdict(s *Set, fn func(*Verdict)) {
 	}
 }
 
-// resolve points every jump and goto at its chain.
+// resolve points every jump and goto at its chain. A target a front-end
+// already resolved (to a chain of this table still listed in it) is kept.
 func (g *graph) resolve() []Problem {
 	var probs []Problem
 	for _, c := range g.t.Chains {
-		for _, e := range g.edges[c.vid] {
+		for i := range g.out(c.vid) {
+			e := &g.edges[int(g.edgeAt[c.vid])+i]
 			v := e.v
-			if v.Target == nil || v.Target.Name != v.Chain || v.Target.Table != g.t {
+			if !g.holds(v.Target, v.Chain) {
 				v.Target = g.t.Chain(v.Chain)
 			}
 			switch {
@@ -141,10 +163,17 @@ func (g *graph) resolve() []Problem {
 				probs = append(probs, problem(g.t, c, e.rule, fmt.Sprintf("%s to chain %q, which does not exist", v.Kind, v.Chain)))
 			case v.Target.Base != nil:
 				probs = append(probs, problem(g.t, c, e.rule, fmt.Sprintf("%s to base chain %q is not allowed", v.Kind, v.Chain)))
+			default:
+				e.to = int32(v.Target.vid)
 			}
 		}
 	}
 	return probs
+}
+
+// holds reports whether c is the table's chain called name.
+func (g *graph) holds(c *Chain, name string) bool {
+	return c != nil && c.Name == name && c.Table == g.t && c.vid < len(g.t.Chains) && g.t.Chains[c.vid] == c
 }
 
 func problem(t *Table, c *Chain, r *Rule, msg string) Problem {
@@ -166,29 +195,29 @@ func (g *graph) checkDepth() ([]Problem, []Warning) {
 	)
 	t := g.t
 	state := make([]uint8, len(t.Chains))
-	depth := make([]int, len(t.Chains))
+	depth := make([]int32, len(t.Chains))
 	var probs []Problem
-	var visit func(c *Chain) int
-	visit = func(c *Chain) int {
-		switch state[c.vid] {
+	var visit func(vid int32) int32
+	visit = func(vid int32) int32 {
+		switch state[vid] {
 		case onStack:
 			return -1
 		case done:
-			return depth[c.vid]
+			return depth[vid]
 		}
-		state[c.vid] = onStack
-		d := 0
-		for _, e := range g.edges[c.vid] {
-			sub := visit(e.v.Target)
+		state[vid] = onStack
+		d := int32(0)
+		for _, e := range g.out(int(vid)) {
+			sub := visit(e.to)
 			if sub < 0 {
-				probs = append(probs, problem(t, c, e.rule, fmt.Sprintf("%s to %q closes a loop", e.v.Kind, e.v.Chain)))
-				state[c.vid] = done
+				probs = append(probs, problem(t, t.Chains[vid], e.rule, fmt.Sprintf("%s to %q closes a loop", e.v.Kind, e.v.Chain)))
+				state[vid] = done
 				return 0
 			}
 			d = max(d, sub+1)
 		}
-		state[c.vid] = done
-		depth[c.vid] = d
+		state[vid] = done
+		depth[vid] = d
 		return d
 	}
 	var warns []Warning
@@ -196,7 +225,7 @@ func (g *graph) checkDepth() ([]Problem, []Warning) {
 		if c.Base == nil {
 			continue
 		}
-		if d := visit(c); d > MaxJumpDepth {
+		if d := int(visit(int32(c.vid))); d > MaxJumpDepth {
 			msg := fmt.Sprintf("%s %s: chains nest %d deep, more than the kernel's %d", t, c.Name, d, MaxJumpDepth)
 			if t.Backend == BackendLegacy {
 				warns = append(warns, Warning{Pos: c.Pos, Message: msg})
@@ -207,7 +236,7 @@ func (g *graph) checkDepth() ([]Problem, []Warning) {
 	}
 	for _, c := range t.Chains {
 		if state[c.vid] == unseen {
-			visit(c)
+			visit(int32(c.vid))
 		}
 	}
 	return probs, warns
@@ -217,19 +246,26 @@ func (g *graph) checkDepth() ([]Problem, []Warning) {
 // reached (the kernel's mark_source_chains / nft_chain_validate).
 func (g *graph) reachableHooks() []uint8 {
 	hooks := make([]uint8, len(g.t.Chains))
-	var walk func(c *Chain, mask uint8)
-	walk = func(c *Chain, mask uint8) {
-		if hooks[c.vid]&mask == mask {
-			return
+	var stack []int32
+	for _, c := range g.t.Chains {
+		if c.Base == nil {
+			continue
+		}
+		mask := uint8(1) << c.Base.Hook
+		if hooks[c.vid]&mask != 0 {
+			continue
 		}
 		hooks[c.vid] |= mask
-		for _, e := range g.edges[c.vid] {
-			walk(e.v.Target, mask)
-		}
-	}
-	for _, c := range g.t.Chains {
-		if c.Base != nil {
-			walk(c, 1<<c.Base.Hook)
+		stack = append(stack[:0], int32(c.vid))
+		for len(stack) > 0 {
+			vid := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, e := range g.out(int(vid)) {
+				if hooks[e.to]&mask == 0 {
+					hooks[e.to] |= mask
+					stack = append(stack, e.to)
+				}
+			}
 		}
 	}
 	return hooks
@@ -237,7 +273,7 @@ func (g *graph) reachableHooks() []uint8 {
 
 // checkHooks refuses targets used where the kernel does not allow them.
 func (g *graph) checkHooks() []Problem {
-	if !g.anyRestr {
+	if len(g.restricted) == 0 {
 		return nil
 	}
 	t := g.t
@@ -245,11 +281,11 @@ func (g *graph) checkHooks() []Problem {
 	var probs []Problem
 	for _, c := range t.Chains {
 		mask := hooks[c.vid]
-		if mask == 0 || len(g.restricted[c.vid]) == 0 {
+		if mask == 0 || len(g.restrictedOf(c.vid)) == 0 {
 			continue
 		}
 		natChain := chainIsNAT(t, c)
-		for _, r := range g.restricted[c.vid] {
+		for _, r := range g.restrictedOf(c.vid) {
 			for _, e := range r.Exprs {
 				if !restricted(e) {
 					continue

@@ -67,8 +67,14 @@ func IfaceValue(name string) Value {
 // LastAddr returns the last address of a prefix.
 func LastAddr(p netip.Prefix) netip.Addr {
 	a := p.Masked().Addr()
-	b := a.AsSlice()
 	bits := p.Bits()
+	if bits == a.BitLen() {
+		return a
+	}
+	b := a.As16()
+	if a.Is4() {
+		bits += 96
+	}
 	for i := range b {
 		lo := i * 8
 		switch {
@@ -78,8 +84,11 @@ func LastAddr(p netip.Prefix) netip.Addr {
 			b[i] |= byte(0xff >> (bits - lo))
 		}
 	}
-	out, _ := netip.AddrFromSlice(b)
-	return out
+	out := netip.AddrFrom16(b)
+	if a.Is4() {
+		return out.Unmap()
+	}
+	return out.WithZone(a.Zone())
 }
 
 // ContainsInt reports whether integer x is in the value.

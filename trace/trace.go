@@ -3,6 +3,7 @@ package trace
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	nf "github.com/exposure-audit/exposure/netfilter"
 )
@@ -40,34 +41,37 @@ func (s *Simulator) Trace(in Input) (Result, error) {
 	}
 	sim := *s
 	sim.state = in.State
-	w := &walker{sim: &sim, pkt: in.Packet, prob: 1, local: in.Local, obs: in.Observe}
+	t := &tracer{}
+	w := &walker{sim: &sim, pkt: in.Packet, prob: 1, local: in.Local, obs: in.Observe, tr: t, stack: make([]frame, 0, minStack)}
 	w.hook = nf.HookPrerouting
 	if in.Local {
 		w.hook = nf.HookOutput
 	}
 	initPacket(&w.pkt, s.env, in.Local)
 	if in.Local && !w.routeOut() {
-		return Result{Outcomes: []Outcome{*w.done}}, nil
+		return Result{Outcomes: t.outcomes}, nil
 	}
-	var done []*Outcome
-	work := []*walker{w}
-	for len(work) > 0 {
-		cur := work[len(work)-1]
-		work = work[:len(work)-1]
+	// Branches are walked depth first, the last of a fork first.
+	var work []pending
+	for cur := w; cur != nil; {
 		forks := cur.run()
-		if cur.done != nil {
-			done = append(done, cur.done)
+		if cur.done {
+			t.recycle(cur)
 		}
 		work = append(work, forks...)
-		if len(work)+len(done) > MaxOutcomes {
+		if len(forks) > 0 {
+			// Each pending branch ends in one outcome at least.
+			t.outcomes = slices.Grow(t.outcomes, len(work))
+		}
+		if len(work)+len(t.outcomes) > MaxOutcomes {
 			return Result{}, fmt.Errorf("trace packet: %w (%d)", ErrTooManyOutcomes, MaxOutcomes)
 		}
+		cur = nil
+		if n := len(work); n > 0 {
+			cur, work = work[n-1].walker(), work[:n-1]
+		}
 	}
-	res := Result{Outcomes: make([]Outcome, len(done))}
-	for i, o := range done {
-		res.Outcomes[i] = *o
-	}
-	return res, nil
+	return Result{Outcomes: t.outcomes}, nil
 }
 
 func checkInput(in *Input) error {

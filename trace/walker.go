@@ -47,17 +47,67 @@ type walker struct {
 	// DNAT on OUTPUT re-routes (ip_route_me_harder).
 	autoOut bool
 	looped  bool
-	done    *Outcome
+	// done: the walker finished; its outcome is the last of tr.outcomes.
+	done bool
 	// obs is Input.Observe (nil: nobody listens).
 	obs Observer
+	// tr is the trace this walker belongs to.
+	tr *tracer
+	// ctx is what the rule being evaluated sees (kept here so that
+	// evaluating a rule allocates nothing).
+	ctx nf.Ctx
 }
 
-func (w *walker) clone() *walker {
-	c := *w
-	c.assumptions = append([]string(nil), w.assumptions...)
-	c.stack = make([]frame, len(w.stack))
-	copy(c.stack, w.stack)
-	return &c
+// tracer is what the walkers of one Trace call share: the outcomes found
+// so far, finished walkers to reuse, and a chunk of path nodes. A 10-way
+// fork then costs two walkers (the fork's template and the branch being
+// walked), not eleven.
+type tracer struct {
+	outcomes []Outcome
+	free     []*walker
+	nodes    []pathNode
+}
+
+// copyOf returns a walker in w's state, reusing a finished walker's
+// buffers when there is one.
+func (t *tracer) copyOf(w *walker) *walker {
+	var c *walker
+	if n := len(t.free); n > 0 {
+		c, t.free = t.free[n-1], t.free[:n-1]
+	} else {
+		c = &walker{}
+	}
+	stack, as := c.stack[:0], c.assumptions[:0]
+	if cap(stack) < minStack {
+		stack = make([]frame, 0, max(minStack, len(w.stack)))
+	}
+	*c = *w
+	c.stack = append(stack, w.stack...)
+	c.assumptions = append(as, w.assumptions...)
+	return c
+}
+
+// recycle keeps a walker nothing refers to any more for copyOf.
+func (t *tracer) recycle(w *walker) { t.free = append(t.free, w) }
+
+// minStack is the chain stack a walker starts with room for; pathChunk
+// how many path nodes a tracer allocates at once (a quarter of it first:
+// most packets do not fork).
+const (
+	minStack  = 4
+	pathChunk = 64
+)
+
+func (t *tracer) node() *pathNode {
+	if len(t.nodes) == cap(t.nodes) {
+		n := pathChunk
+		if t.nodes == nil {
+			n = pathChunk / 4
+		}
+		t.nodes = make([]pathNode, 0, n)
+	}
+	t.nodes = t.nodes[:len(t.nodes)+1]
+	return &t.nodes[len(t.nodes)-1]
 }
 
 func (w *walker) entries() []entry {
@@ -65,9 +115,10 @@ func (w *walker) entries() []entry {
 }
 
 // run advances the walker until it finishes (w.done set) or forks (the
-// returned walkers replace it).
-func (w *walker) run() []*walker {
-	for w.done == nil {
+// returned branches replace it; w is then their template and must not
+// run again).
+func (w *walker) run() []pending {
+	for !w.done {
 		if len(w.stack) == 0 {
 			w.enterNext()
 			continue
@@ -177,7 +228,7 @@ func indexKey(ix *nf.ChainIndex, p *nf.Packet) [18]byte {
 }
 
 // step evaluates one rule of the top frame (or ends the chain).
-func (w *walker) step() []*walker {
+func (w *walker) step() []pending {
 	f := &w.stack[len(w.stack)-1]
 	ri := w.candidate(f)
 	if ri < 0 {
@@ -188,13 +239,13 @@ func (w *walker) step() []*walker {
 	if w.obs != nil {
 		w.obs.Rule(r)
 	}
-	ctx := nf.Ctx{Pkt: &w.pkt, Hook: w.hook, Table: f.chain.Table, Env: w.sim.env}
+	w.ctx = nf.Ctx{Pkt: &w.pkt, Hook: w.hook, Table: f.chain.Table, Env: w.sim.env}
 	for j := w.resumeExpr; j < len(r.Exprs); j++ {
 		e := r.Exprs[j]
 		if j == w.resumeExpr && w.override != nil {
 			e = w.override
 		}
-		o := e.Eval(&ctx)
+		o := e.Eval(&w.ctx)
 		if o.Assumption != "" {
 			w.assume(o.Assumption)
 		}
@@ -219,25 +270,56 @@ func (w *walker) step() []*walker {
 	return nil
 }
 
-func (w *walker) fork(j int, bs []nf.Branch) []*walker {
-	out := make([]*walker, 0, len(bs))
+// pending is a branch of a fork not walked yet: the forking walker's
+// state (from, which no longer runs) with expression j replaced by the
+// branch's. The walkers are made when the branch is taken up.
+type pending struct {
+	from *walker
+	j    int
+	b    nf.Branch
+	// last: no other pending branch uses from, which can become this
+	// branch's walker without a copy.
+	last bool
+}
+
+func (w *walker) fork(j int, bs []nf.Branch) []pending {
+	out := make([]pending, 0, len(bs))
 	for _, b := range bs {
-		c := w.clone()
-		c.resumeExpr, c.override = j, b.Then
-		switch {
-		case b.Assumption == "":
-			c.prob *= b.Prob
-		case b.Prob > 0:
-			c.prob *= b.Prob
-			c.assume(b.Assumption)
-		default:
-			c.assume(b.Assumption)
+		prob := w.prob
+		if b.Assumption == "" || b.Prob > 0 {
+			prob *= b.Prob
 		}
-		if c.prob > 0 || b.Assumption != "" {
-			out = append(out, c)
+		if prob > 0 || b.Assumption != "" {
+			out = append(out, pending{from: w, j: j, b: b})
 		}
 	}
+	if len(out) > 0 {
+		// Branches are taken up last first: the first is the last to use w.
+		out[0].last = true
+	} else {
+		w.tr.recycle(w)
+	}
 	return out
+}
+
+// walker returns the walker of a pending branch.
+func (p pending) walker() *walker {
+	c := p.from
+	if !p.last {
+		c = p.from.tr.copyOf(p.from)
+	}
+	b := p.b
+	c.resumeExpr, c.override = p.j, b.Then
+	switch {
+	case b.Assumption == "":
+		c.prob *= b.Prob
+	case b.Prob > 0:
+		c.prob *= b.Prob
+		c.assume(b.Assumption)
+	default:
+		c.assume(b.Assumption)
+	}
+	return c
 }
 
 func (w *walker) assume(a string) {
@@ -253,10 +335,11 @@ func (w *walker) assume(a string) {
 // it produced) or a chain whose policy applied. Steps are built from them
 // only for finished outcomes, so forks copy little.
 type pathRef struct {
-	rule    *nf.Rule
-	chain   *nf.Chain
+	rule  *nf.Rule
+	chain *nf.Chain
+	// vchain is the jump or goto target (resolved by Validate).
+	vchain  *nf.Chain
 	verdict nf.VerdictKind
-	vchain  string
 	hook    nf.Hook
 }
 
@@ -267,13 +350,15 @@ type pathNode struct {
 }
 
 func (w *walker) addPath(ref pathRef) {
-	w.path = &pathNode{ref: ref, prev: w.path}
+	n := w.tr.node()
+	*n = pathNode{ref: ref, prev: w.path}
+	w.path = n
 	w.steps++
 }
 
 // record adds a matched rule to the path.
 func (w *walker) record(r *nf.Rule, v nf.Verdict) {
-	w.addPath(pathRef{rule: r, verdict: v.Kind, vchain: v.Chain, hook: w.hook})
+	w.addPath(pathRef{rule: r, verdict: v.Kind, vchain: v.Target, hook: w.hook})
 }
 
 // step turns a path entry into its reported form.
@@ -288,7 +373,7 @@ func (p pathRef) step() Step {
 	if target == "" && p.verdict != nf.VerdictNone {
 		target = p.verdict.String()
 		if p.verdict == nf.VerdictJump || p.verdict == nf.VerdictGoto {
-			target = p.vchain
+			target = p.vchain.Name
 		}
 	}
 	return Step{Family: string(t.Family), Table: t.Name, Chain: r.Chain.Name, Rule: r.Index,
@@ -456,9 +541,16 @@ func (w *walker) leave() {
 
 func (w *walker) finish(v nf.Verdict, delivered string) {
 	p := &w.pkt
-	o := &Outcome{Probability: w.prob, Verdict: v.Kind.String(), Delivered: delivered,
+	// The walker's buffers are reused once it is done: the outcome gets
+	// its own assumptions.
+	var as []string
+	if len(w.assumptions) > 0 {
+		as = append(as, w.assumptions...)
+	}
+	w.tr.outcomes = append(w.tr.outcomes, Outcome{Probability: w.prob, Verdict: v.Kind.String(), Delivered: delivered,
 		Final:    Endpoint{Dst: p.Dst.String(), DPort: p.DPort, Src: p.Src.String(), SPort: p.SPort},
-		OutIface: p.OutIface, Path: make([]Step, w.steps), Assumptions: w.assumptions, Packet: *p}
+		OutIface: p.OutIface, Path: make([]Step, w.steps), Assumptions: as, Packet: *p})
+	o := &w.tr.outcomes[len(w.tr.outcomes)-1]
 	i := w.steps
 	for n := w.path; n != nil; n = n.prev {
 		i--
@@ -473,5 +565,5 @@ func (w *walker) finish(v nf.Verdict, delivered string) {
 	if o.Assumptions == nil {
 		o.Assumptions = []string{}
 	}
-	w.done = o
+	w.done = true
 }
