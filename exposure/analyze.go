@@ -40,7 +40,7 @@ func newAnalyzer(in Input, sport uint16) *analyzer {
 // rules.
 type chainInfo struct {
 	rules []*cuts
-	index []int32
+	index *portIndex
 	// sigs[r] (per rule) and sig (chain index on the destination) give,
 	// per local address, a hash of the destination ranges holding it.
 	sigs [][]uint64
@@ -124,10 +124,10 @@ func Analyze(in Input, opt Options) (*Report, error) {
 	}
 	a := newAnalyzer(in, opt.SourcePort)
 	a.locals = opt.Addrs
-	cells := a.run(units, opt.Workers)
+	parts := a.run(units, opt.Workers)
 	rep := &Report{Exposures: []Exposure{}, Notes: notes}
 	for i, u := range units {
-		rep.Exposures = append(rep.Exposures, assemble(u, cells[i], opt.From.IsValid())...)
+		rep.Exposures = append(rep.Exposures, assemble(u, cells(parts[i]), opt.From.IsValid())...)
 	}
 	sortExposures(rep.Exposures)
 	return rep, nil
@@ -136,13 +136,13 @@ func Analyze(in Input, opt Options) (*Report, error) {
 // run refines the units: units that differ only in their local address
 // run one after the other, each seeded with the cells of the previous
 // one; the boxes of one unit are traced by every worker in parallel.
-func (a *analyzer) run(units []unit, workers int) [][]cell {
-	out := make([][]cell, len(units))
+func (a *analyzer) run(units []unit, workers int) [][]part {
+	out := make([][]part, len(units))
 	caches := make([]chainCache, workers)
 	for w := range caches {
 		caches[w] = chainCache{}
 	}
-	var prev []cell
+	var prev []part
 	for i, u := range units {
 		if i == 0 || !sameGroup(units[i-1], u) {
 			prev = nil

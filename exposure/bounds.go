@@ -17,12 +17,27 @@ type cuts struct {
 	ports []int32
 	srcs  []netip.Addr
 	atom  bool
+	// pranges and sranges are the port and source sets the expressions
+	// test: two ports (sources) held by the same ranges are treated alike,
+	// even when a cut lies between them.
+	pranges []portRange
+	sranges []addrRange
 	// dsts are the destination ranges the expressions test; dstAny marks
 	// a dependence on the destination that ranges do not describe (an
 	// unknown expression, REDIRECT, addrtype relative to an interface).
 	// They decide whether two local addresses can share an answer.
 	dsts   []addrRange
 	dstAny bool
+	// protos, when set, are the only protocols the rule can match: a
+	// protocol test that only pure matches precede fails for the others,
+	// whatever the rest of the packet.
+	protos []uint8
+}
+
+// never reports whether the rule cannot match a packet of proto (its
+// cuts then tell nothing apart).
+func (c *cuts) never(proto uint8) bool {
+	return c.protos != nil && !slices.Contains(c.protos, proto)
 }
 
 func (c *cuts) empty() bool {
@@ -37,6 +52,9 @@ func (c *cuts) addPorts(lo, hi uint64) {
 	if hi < 65535 {
 		c.ports = append(c.ports, int32(hi+1))
 	}
+	if lo <= 65535 && lo <= hi {
+		c.pranges = append(c.pranges, portRange{int32(lo), int32(min(hi, 65535))})
+	}
 }
 
 // addAddrs records the address interval [lo, hi].
@@ -48,6 +66,7 @@ func (c *cuts) addAddrs(lo, hi netip.Addr) {
 	if n := hi.Next(); n.IsValid() {
 		c.srcs = append(c.srcs, n)
 	}
+	c.sranges = append(c.sranges, addrRange{lo, hi})
 }
 
 // normalize sorts and deduplicates.
@@ -71,8 +90,38 @@ func ruleCuts(r *nf.Rule, env *nf.Env) cuts {
 	for _, e := range r.Exprs {
 		exprCuts(e, t, env, &c)
 	}
+	c.protos = ruleProtos(r.Exprs)
 	c.normalize()
 	return c
+}
+
+// ruleProtos returns the protocols of the rule's first protocol test when
+// only field matches and comments precede it (nothing with an effect or
+// an assumption), or nil.
+func ruleProtos(es []nf.Expr) []uint8 {
+	for _, e := range es {
+		switch m := e.(type) {
+		case *nf.FieldMatch:
+			if m.Field != nf.FieldProto {
+				continue
+			}
+			if m.Neg || m.Op != nf.OpIn || m.Mask != 0 || len(m.Values) == 0 {
+				return nil
+			}
+			out := []uint8{}
+			for _, v := range m.Values {
+				if v.Kind != nf.ValInt || v.Lo != v.Hi || v.Lo > 255 {
+					return nil
+				}
+				out = append(out, uint8(v.Lo))
+			}
+			return out
+		case *nf.CommentMatch:
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
 // exprCuts adds the cuts of one expression. Expressions that read neither
@@ -136,13 +185,28 @@ func intCuts(m *nf.FieldMatch, c *cuts) {
 	}
 	if m.Op != nf.OpIn {
 		if len(m.Values) > 0 {
-			v := m.Values[0].Lo
-			c.addPorts(v, v)
+			compareCuts(m.Op, m.Values[0].Lo, c)
 		}
 		return
 	}
 	for _, v := range m.Values {
 		c.addPorts(v.Lo, v.Hi)
+	}
+}
+
+// compareCuts records a comparison with v: the ports below or above it.
+func compareCuts(op nf.CmpOp, v uint64, c *cuts) {
+	switch {
+	case op == nf.OpLt && v > 0:
+		c.addPorts(0, v-1)
+	case op == nf.OpLe:
+		c.addPorts(0, v)
+	case op == nf.OpGt:
+		c.addPorts(v+1, 65535)
+	case op == nf.OpGe:
+		c.addPorts(v, 65535)
+	case op != nf.OpLt:
+		c.addPorts(v, v)
 	}
 }
 
@@ -255,28 +319,35 @@ func opaqueCuts(e nf.Expr, c *cuts) {
 // rules filed under the packet's port, so the rules of every other port
 // never show up in a trace; their ports are cuts as soon as the chain is
 // entered.
-func chainPortCuts(ch *nf.Chain, env *nf.Env) []int32 {
+func chainPortCuts(ch *nf.Chain, env *nf.Env) *portIndex {
 	if ch.Index == nil || ch.Index.Field != nf.FieldDPort {
 		return nil
 	}
-	var c cuts
+	var any []portRange
+	by := map[uint8][]portRange{}
+	atom := false
 	for _, r := range ch.Rules {
 		rc := ruleCuts(r, env)
-		c.ports = append(c.ports, rc.ports...)
-		c.atom = c.atom || rc.atom
+		atom = atom || rc.atom
+		if rc.protos == nil {
+			any = append(any, rc.pranges...)
+		}
+		for _, p := range rc.protos {
+			by[p] = append(by[p], rc.pranges...)
+		}
 	}
-	if c.atom {
-		return allPorts
+	ix := &portIndex{any: portAxis.newRangeList(any), by: map[uint8]rangeList[int32]{}, atom: atom}
+	for p, rs := range by {
+		ix.by[p] = portAxis.newRangeList(rs)
 	}
-	c.normalize()
-	return c.ports
+	return ix
 }
 
-// allPorts is every port cut.
-var allPorts = func() []int32 {
-	out := make([]int32, 65535)
-	for i := range out {
-		out[i] = int32(i + 1)
-	}
-	return out
-}()
+// portIndex is the port sets of an indexed chain's rules: of the rules
+// for every protocol, and of those for one protocol only. atom: one of
+// them splits every port apart.
+type portIndex struct {
+	any  rangeList[int32]
+	by   map[uint8]rangeList[int32]
+	atom bool
+}

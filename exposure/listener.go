@@ -2,7 +2,6 @@ package exposure
 
 import (
 	"net/netip"
-	"slices"
 )
 
 // listenerIndex finds the socket that takes a packet.
@@ -51,14 +50,4 @@ func (ix listenerIndex) lookup(proto string, dst netip.Addr, port int) *Listener
 	}
 	l := ls[best]
 	return &l
-}
-
-// portCuts are the cuts that isolate every listened port of proto.
-func (ix listenerIndex) portCuts(proto string) []int32 {
-	var c cuts
-	for p := range ix[proto] {
-		c.addPorts(uint64(p), uint64(p))
-	}
-	c.normalize()
-	return slices.Clip(c.ports)
 }

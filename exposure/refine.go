@@ -3,7 +3,6 @@ package exposure
 import (
 	"net/netip"
 	"slices"
-	"sort"
 	"sync"
 
 	nf "github.com/exposure-audit/exposure/netfilter"
@@ -21,29 +20,55 @@ type unit struct {
 	fixed bool
 }
 
-// box is a set of probes: sources src × destination ports plo..phi.
+// box is a set of probes: the sources of src × the destination ports of
+// ports, each a sorted list of disjoint intervals. A box holds the probes
+// no rule evaluated so far tells apart, however far apart they lie.
 type box struct {
-	src      addrRange
-	plo, phi int32
+	src   []addrRange
+	ports []portRange
 }
 
-// cell is a final box and its answer (nil for martian sources). same
+// part is a final box and its answer (nil for martian sources). same
 // marks the local addresses (indexes of analyzer.locals) whose probes of
 // the box get the same answer: no evaluated rule told them apart.
-type cell struct {
+type part struct {
 	box
 	ans  *answer
 	same []bool
 }
 
-// observer collects the cuts of the rules a trace evaluates that fall
-// strictly inside the box.
+// cell is one interval of sources × one interval of ports of a part.
+type cell struct {
+	src      addrRange
+	plo, phi int32
+	ans      *answer
+}
+
+// cells lists the intervals of the parts.
+func cells(ps []part) []cell {
+	var out []cell
+	for _, p := range ps {
+		for _, pr := range p.ports {
+			for _, s := range p.src {
+				out = append(out, cell{src: s, plo: pr.lo, phi: pr.hi, ans: p.ans})
+			}
+		}
+	}
+	return out
+}
+
+// observer collects the port and source sets of the rules a trace
+// evaluates that may split the box.
 type observer struct {
 	a     *analyzer
 	cc    chainCache
-	b     box
-	ports []int32
-	srcs  []netip.Addr
+	proto uint8
+	// pspan and sspan are the extent of the box's ports and sources.
+	pspan portRange
+	sspan addrRange
+	ports []portRange
+	srcs  []addrRange
+	atom  bool
 	// sig accumulates the destination signatures of what was evaluated;
 	// dstAny records a dependence on the destination ranges do not show.
 	sig    []uint64
@@ -51,6 +76,11 @@ type observer struct {
 	// last is the chain of the previous call (rules come chain by chain).
 	last   *nf.Chain
 	lastCI *chainInfo
+}
+
+func newObserver(a *analyzer, cc chainCache, proto uint8, b box) *observer {
+	return &observer{a: a, cc: cc, proto: proto, pspan: portRange{b.ports[0].lo, b.ports[len(b.ports)-1].hi},
+		sspan: addrRange{b.src[0].lo, b.src[len(b.src)-1].hi}}
 }
 
 // chainInfo returns the cuts of ch, from the last call when it was the
@@ -83,7 +113,9 @@ func (o *observer) Chain(c *nf.Chain) {
 	}
 	ci := o.chainInfo(c)
 	if ci.index != nil {
-		o.addPorts(ci.index)
+		o.atom = o.atom || ci.index.atom
+		o.ports = portAxis.splitting(ci.index.any, o.pspan, o.ports)
+		o.ports = portAxis.splitting(ci.index.by[o.proto], o.pspan, o.ports)
 	}
 	o.mix(ci.sig)
 }
@@ -91,34 +123,29 @@ func (o *observer) Chain(c *nf.Chain) {
 // Rule implements trace.Observer.
 func (o *observer) Rule(r *nf.Rule) {
 	c, sig := o.a.ruleCutsOf(o.chainInfo(r.Chain), r)
-	if c == nil {
+	if c == nil || c.never(o.proto) {
 		return
 	}
 	o.mix(sig)
 	o.dstAny = o.dstAny || c.dstAny
-	if c.atom {
-		o.addPorts(allPorts)
+	o.atom = o.atom || c.atom
+	for _, p := range c.pranges {
+		if portAxis.splits(p, o.pspan) {
+			o.ports = append(o.ports, p)
+		}
 	}
-	o.addPorts(c.ports)
-	for _, s := range c.srcs {
-		if s.Is4() == o.b.src.lo.Is4() && s.Compare(o.b.src.lo) > 0 && s.Compare(o.b.src.hi) <= 0 {
+	for _, s := range c.sranges {
+		if addrAxis.splits(s, o.sspan) {
 			o.srcs = append(o.srcs, s)
 		}
 	}
 }
 
-func (o *observer) addPorts(sorted []int32) {
-	i := sort.Search(len(sorted), func(i int) bool { return sorted[i] > o.b.plo })
-	for ; i < len(sorted) && sorted[i] <= o.b.phi; i++ {
-		o.ports = append(o.ports, sorted[i])
-	}
-}
-
-// refine partitions one unit into cells whose probes all get the same
-// answer. Cells of prev (the same unit for another local address) that
+// refine partitions one unit into parts whose probes all get the same
+// answer. Parts of prev (the same unit for another local address) that
 // hold for this address too are taken over; the others are refined, by
 // one worker per chain cache.
-func (a *analyzer) refine(u unit, prev []cell, caches []chainCache) []cell {
+func (a *analyzer) refine(u unit, prev []part, caches []chainCache) []part {
 	q := &boxQueue{boxes: a.initialBoxes(u)}
 	if prev != nil {
 		q.boxes = q.boxes[:0]
@@ -137,27 +164,27 @@ func (a *analyzer) refine(u unit, prev []cell, caches []chainCache) []cell {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			q.work(func(b box, out []cell, more []box) ([]cell, []box) { return a.refineBox(u, b, cc, out, more) })
+			q.work(func(b box, out []part, more []box) ([]part, []box) { return a.refineBox(u, b, cc, out, more) })
 		}()
 	}
 	wg.Wait()
 	return q.out
 }
 
-// boxQueue holds the boxes left to trace and the cells found, shared by
+// boxQueue holds the boxes left to trace and the parts found, shared by
 // the workers of one unit.
 type boxQueue struct {
 	mu    sync.Mutex
 	wake  *sync.Cond
 	boxes []box
-	out   []cell
+	out   []part
 	// busy counts the workers tracing a box (which may queue more).
 	busy int
 }
 
 // work takes boxes until none is left and no other worker can add one.
-func (q *boxQueue) work(step func(b box, out []cell, more []box) ([]cell, []box)) {
-	var out []cell
+func (q *boxQueue) work(step func(b box, out []part, more []box) ([]part, []box)) {
+	var out []part
 	var more []box
 	q.mu.Lock()
 	for {
@@ -185,29 +212,56 @@ func (q *boxQueue) work(step func(b box, out []cell, more []box) ([]cell, []box)
 }
 
 // refineBox traces the representative of b: the part of b that the
-// evaluated rules do not tell apart from it becomes a cell (appended to
-// out), the rest is returned as boxes to trace (appended to more).
-func (a *analyzer) refineBox(u unit, b box, cc chainCache, out []cell, more []box) ([]cell, []box) {
+// evaluated rules do not tell apart from it is answered (appended to out),
+// the rest is returned as boxes to trace (appended to more).
+func (a *analyzer) refineBox(u unit, b box, cc chainCache, out []part, more []box) ([]part, []box) {
 	rep, ok := representative(b.src, a.env.IsLocal)
 	if u.fixed {
-		rep, ok = b.src.lo, true
+		rep, ok = b.src[0].lo, true
 	}
 	if !ok {
-		return append(out, cell{box: b, same: a.allSame()}), more
+		return append(out, part{box: b, same: a.allSame()}), more
 	}
-	ans, obs := a.evalObserved(u, rep, b, cc)
-	same := a.sameAs(u, obs, ans)
-	if len(obs.ports) == 0 && len(obs.srcs) == 0 {
-		return append(out, cell{box: b, ans: ans, same: same}), more
+	port := b.ports[0].lo
+	o := newObserver(a, cc, u.proto, b)
+	ans := a.eval(u, rep, int(port), o)
+	same := a.sameAs(u, o, ans)
+	if len(o.ports) == 0 && len(o.srcs) == 0 && !o.atom {
+		return append(out, part{box: b, ans: ans, same: same}), more
 	}
-	for _, sub := range split(b, obs) {
-		if sub.plo == b.plo && inRange(sub.src, rep) {
-			out = append(out, cell{box: sub, ans: ans, same: same})
-		} else {
-			more = append(more, sub)
+	pcs := [][]portRange{b.ports}
+	switch {
+	case o.atom:
+		pcs = eachPort(b.ports)
+	case len(o.ports) > 0:
+		pcs = portAxis.partition(b.ports, o.ports)
+	}
+	scs := [][]addrRange{b.src}
+	if len(o.srcs) > 0 {
+		scs = addrAxis.partition(b.src, o.srcs)
+	}
+	for _, pc := range pcs {
+		for _, sc := range scs {
+			sub := box{src: sc, ports: pc}
+			if portAxis.contains(pc, port) && addrAxis.contains(sc, rep) {
+				out = append(out, part{box: sub, ans: ans, same: same})
+			} else {
+				more = append(more, sub)
+			}
 		}
 	}
 	return out, more
+}
+
+// eachPort puts every port of the intervals in a class of its own.
+func eachPort(ports []portRange) [][]portRange {
+	var out [][]portRange
+	for _, r := range ports {
+		for p := r.lo; p <= r.hi; p++ {
+			out = append(out, []portRange{{p, p}})
+		}
+	}
+	return out
 }
 
 func (a *analyzer) allSame() []bool {
@@ -236,62 +290,32 @@ func (a *analyzer) sameAs(u unit, o *observer, ans *answer) []bool {
 // listened reports whether a socket listens on a port of the box (its
 // answer depends on the address it is bound to).
 func (a *analyzer) listened(u unit, b box) bool {
-	ports := a.listeners[nf.ProtoName(u.proto)]
-	for p := range ports {
-		if int32(p) >= b.plo && int32(p) <= b.phi {
+	for p := range a.listeners[nf.ProtoName(u.proto)] {
+		if portAxis.contains(b.ports, int32(p)) {
 			return true
 		}
 	}
 	return false
 }
 
-func inRange(r addrRange, a netip.Addr) bool { return a.Compare(r.lo) >= 0 && a.Compare(r.hi) <= 0 }
-
 // initialBoxes isolates the listened ports (an open port differs from its
 // neighbours by the socket, not by a rule).
 func (a *analyzer) initialBoxes(u unit) []box {
+	all := []portRange{{0, 65535}}
 	if !nf.HasPorts(u.proto) {
-		return []box{{src: u.src}}
+		return []box{{src: []addrRange{u.src}, ports: []portRange{{0, 0}}}}
 	}
-	b := box{src: u.src, plo: 0, phi: 65535}
-	o := &observer{a: a, b: b, cc: chainCache{}}
-	o.addPorts(a.listeners.portCuts(nf.ProtoName(u.proto)))
-	if len(o.ports) == 0 {
-		return []box{b}
+	var listened []portRange
+	for p := range a.listeners[nf.ProtoName(u.proto)] {
+		if p >= 0 && p <= 65535 {
+			listened = append(listened, portRange{int32(p), int32(p)})
+		}
 	}
-	return split(b, o)
-}
-
-// split cuts a box along the observed cuts into a grid.
-func split(b box, o *observer) []box {
-	ports := append([]int32{b.plo}, o.ports...)
-	slices.Sort(ports)
-	ports = slices.Compact(ports)
-	srcs := append([]netip.Addr{b.src.lo}, o.srcs...)
-	slices.SortFunc(srcs, func(x, y netip.Addr) int { return x.Compare(y) })
-	srcs = slices.Compact(srcs)
 	var out []box
-	for i, p := range ports {
-		phi := b.phi
-		if i+1 < len(ports) {
-			phi = ports[i+1] - 1
-		}
-		for j, s := range srcs {
-			hi := b.src.hi
-			if j+1 < len(srcs) {
-				hi = srcs[j+1].Prev()
-			}
-			out = append(out, box{src: addrRange{s, hi}, plo: p, phi: phi})
-		}
+	for _, pc := range portAxis.partition(all, listened) {
+		out = append(out, box{src: []addrRange{u.src}, ports: pc})
 	}
 	return out
-}
-
-// evalObserved traces the box's representative probe and reports the
-// cuts the evaluated rules draw inside the box.
-func (a *analyzer) evalObserved(u unit, src netip.Addr, b box, cc chainCache) (*answer, *observer) {
-	o := &observer{a: a, b: b, cc: cc}
-	return a.eval(u, src, int(b.plo), o), o
 }
 
 // eval traces one probe and classifies its outcomes.

@@ -6,9 +6,6 @@ import (
 	"net/netip"
 )
 
-// addrRange is an inclusive address range of one family.
-type addrRange struct{ lo, hi netip.Addr }
-
 // fullRange is every address of a's family.
 func fullRange(a netip.Addr) addrRange {
 	if a.Is4() {
@@ -53,16 +50,18 @@ func martian(a netip.Addr, local func(netip.Addr) bool) (bool, netip.Addr) {
 	return false, a
 }
 
-// representative picks a non-martian address of r, or false when r holds
-// only martian addresses.
-func representative(r addrRange, local func(netip.Addr) bool) (netip.Addr, bool) {
-	a := r.lo
-	for i := 0; i < 64 && a.IsValid() && a.Compare(r.hi) <= 0; i++ {
-		bad, end := martian(a, local)
-		if !bad {
-			return a, true
+// representative picks a non-martian address of the ranges, or false
+// when they hold only martian addresses.
+func representative(rs []addrRange, local func(netip.Addr) bool) (netip.Addr, bool) {
+	for _, r := range rs {
+		a := r.lo
+		for i := 0; i < 64 && a.IsValid() && a.Compare(r.hi) <= 0; i++ {
+			bad, end := martian(a, local)
+			if !bad {
+				return a, true
+			}
+			a = end.Next()
 		}
-		a = end.Next()
 	}
 	return netip.Addr{}, false
 }
@@ -153,3 +152,5 @@ func cidrs(r addrRange) []netip.Prefix {
 	}
 	return out
 }
+
+func inRange(r addrRange, a netip.Addr) bool { return a.Compare(r.lo) >= 0 && a.Compare(r.hi) <= 0 }
