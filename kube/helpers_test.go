@@ -28,12 +28,15 @@ func labEnv() *nf.Env {
 
 // loadRules parses a captured ruleset of testdata (iptables-save or nft
 // list ruleset, by name) and validates it.
-func loadRules(t testing.TB, rel string) *nf.Ruleset {
+func loadRules(t testing.TB, rel string, edit func(string) string) *nf.Ruleset {
 	t.Helper()
 	path := filepath.Join("testdata", rel)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if edit != nil {
+		data = []byte(edit(string(data)))
 	}
 	var rs *nf.Ruleset
 	if strings.Contains(rel, ".nft") {

@@ -78,6 +78,8 @@ func findingSet(fs []Finding) []string {
 type reconcileCase struct {
 	name      string
 	rules     string
+	// rulesEdit changes the ruleset text before parsing.
+	rulesEdit func(string) string
 	edits     []edit
 	listeners []exposure.Listener
 	want      []string
@@ -91,7 +93,7 @@ func runReconcile(t *testing.T, tc reconcileCase) (*Result, *exposure.Report) {
 	for _, e := range tc.edits {
 		e(inv)
 	}
-	rs := loadRules(t, tc.rules)
+	rs := loadRules(t, tc.rules, tc.rulesEdit)
 	env := labEnv()
 	rep := analyze(t, rs, env, tc.listeners)
 	res, err := Reconcile(Input{Inventory: inv, Node: "kp-node", Report: rep, Ruleset: rs, Listeners: tc.listeners, Env: env})
@@ -168,6 +170,12 @@ func TestReconcileKubeProxy(t *testing.T) {
 			s.Endpoints[0].NodeName = &other
 		})}, want: []string{"endpoints-mismatch Service default/svc-local", allIfaces, lbRanges},
 			evidence: map[FindingID]string{EndpointsMismatch: "local path extra DNAT to 198.51.100.11:8080"}},
+		{name: "iptables large cluster mode (no per-endpoint comments), endpoint moved", rules: ipt01, rulesEdit: dropEndpointComments,
+			edits: []edit{editSlice("svc-extip", func(s *discoveryv1.EndpointSlice) {
+				s.Endpoints[1].Addresses = []string{"198.51.100.14"}
+			})}, want: []string{"endpoints-mismatch Service default/svc-extip", allIfaces, lbRanges},
+			evidence: map[FindingID]string{EndpointsMismatch: "extra DNAT to 198.51.100.13:8080 (KUBE-SEP-XE4F2TPVOOZRIR3L)"}},
+		{name: "iptables large cluster mode, synced", rules: ipt01, rulesEdit: dropEndpointComments, want: []string{allIfaces, lbRanges}},
 		{name: "nftables synced", rules: nft01, want: []string{lbRanges}},
 		{name: "nftables Service deleted, rules left", rules: nft01, edits: []edit{deleteService("svc-nodeport")},
 			want:     []string{lbRanges, "stale-service-rules Service default/svc-nodeport"},
@@ -183,4 +191,22 @@ func TestReconcileKubeProxy(t *testing.T) {
 			checkFindings(t, tc, res)
 		})
 	}
+}
+
+// dropEndpointComments removes the comments kube-proxy leaves out in
+// large cluster mode (more than 1000 endpoints): those of KUBE-SEP-* rules
+// and of the KUBE-SVC-/KUBE-SVL- jumps to them.
+func dropEndpointComments(s string) string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasPrefix(line, "-A KUBE-SEP-") || strings.HasPrefix(line, "-A KUBE-SV") && strings.Contains(line, " -> ") {
+			if i := strings.Index(line, "-m comment --comment \""); i >= 0 {
+				if j := strings.Index(line[i+len("-m comment --comment \""):], "\""); j >= 0 {
+					line = line[:i] + line[i+len("-m comment --comment \"")+j+2:]
+				}
+			}
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
 }

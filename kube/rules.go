@@ -70,8 +70,10 @@ type ruleIndex struct {
 	ovnNodePorts map[string]string
 	ovnDests     map[string]string
 	hostports    []hostportRule
-	// cniIDs: CNI-DN-* chain → container id, for the table being read.
-	cniIDs map[string]string
+	// cniIDs: CNI-DN-* chain → container id, and chainSvc: kube-proxy
+	// per-Service chain → Service port, for the table being read.
+	cniIDs   map[string]string
+	chainSvc map[string]svcKey
 }
 
 var (
@@ -136,6 +138,7 @@ func commentService(c string) (svcKey, bool) {
 // OVN-Kubernetes, CNI portmap, CRI-O/kubelet hostports).
 func (ri *ruleIndex) iptablesTable(t *nf.Table) {
 	ri.cniIDs = cniChainIDs(t)
+	ri.chainSvc = serviceChains(t)
 	for _, c := range t.Chains {
 		for _, r := range c.Rules {
 			switch {
@@ -156,6 +159,9 @@ func (ri *ruleIndex) kubeProxyRule(t *nf.Table, c *nf.Chain, r *nf.Rule) {
 		ri.allNodePorts = append(ri.allNodePorts, ruleText(t, c, r))
 	}
 	k, ok := commentService(r.Comment)
+	if !ok {
+		k, ok = ri.chainSvc[c.Name]
+	}
 	if !ok {
 		return
 	}
@@ -237,6 +243,49 @@ func cniChainIDs(t *nf.Table) map[string]string {
 	for _, r := range c.Rules {
 		if m := cniCommentRE.FindStringSubmatch(r.Comment); m != nil && strings.HasPrefix(r.Target, "CNI-DN-") {
 			out[r.Target] = m[1]
+		}
+	}
+	return out
+}
+
+// perServiceChain reports a kube-proxy chain that belongs to one Service
+// port.
+func perServiceChain(name string) bool {
+	for _, p := range []string{"KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// serviceChains maps kube-proxy's per-Service chains to their Service
+// port: from a comment in the chain, and for KUBE-SEP-* chains without
+// comments (kube-proxy's large cluster mode, above 1000 endpoints, drops
+// the per-endpoint comments) from the KUBE-SVC-/KUBE-SVL- chain jumping to
+// them.
+func serviceChains(t *nf.Table) map[string]svcKey {
+	out := map[string]svcKey{}
+	for _, c := range t.Chains {
+		if !perServiceChain(c.Name) {
+			continue
+		}
+		for _, r := range c.Rules {
+			if k, ok := commentService(r.Comment); ok {
+				out[c.Name] = k
+				break
+			}
+		}
+	}
+	for _, c := range t.Chains {
+		k, ok := out[c.Name]
+		if !ok || !strings.HasPrefix(c.Name, "KUBE-SVC-") && !strings.HasPrefix(c.Name, "KUBE-SVL-") {
+			continue
+		}
+		for _, r := range c.Rules {
+			if _, known := out[r.Target]; strings.HasPrefix(r.Target, "KUBE-SEP-") && !known {
+				out[r.Target] = k
+			}
 		}
 	}
 	return out
