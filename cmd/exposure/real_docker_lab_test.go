@@ -11,9 +11,12 @@ import (
 
 // TestRealDocker starts dockerd in the node namespace, publishes a busybox
 // httpd with `docker run -p`, and compares the live audit with nmap and
-// real connections: the published port is forwarded to the container
-// (owner docker), a 127.0.0.1 binding is not reachable from outside, and
-// a published UDP port reaches the container's UDP server.
+// real connections: published ports are forwarded to the container
+// (owner docker; the default bridge and a user network), a 127.0.0.1
+// binding is not reachable from outside, a published port range whose
+// container ports nobody listens on is forwarded yet closed, and a
+// published UDP port reaches the container's UDP server. docker-proxy
+// (or dockerd without it) holds the host ports on the node.
 func TestRealDocker(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -30,7 +33,15 @@ func testRealDocker(t *testing.T, opts reallab.DockerOptions) {
 	lab := realLab(t, "dockerd", "containerd", "runc", reallab.DockerCLI, reallab.BusyboxBin)
 	dk := reallab.StartDocker(t, lab.NodeNS, opts)
 	dk.Import("expo-bb:1")
-	web := dk.Run("-p", "8080:80", "-p", "127.0.0.1:8081:80", "expo-bb:1", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+	// Ports 9000-9001 map to container ports nothing listens on: the
+	// audit says forwarded, the container answers RST (closed).
+	web := dk.Run("-p", "8080:80", "-p", "127.0.0.1:8081:80", "-p", "9000-9001:90-91", "expo-bb:1",
+		"busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+	if _, err := dk.CLI("network", "create", "--subnet", "172.30.0.0/24", "expo-net"); err != nil {
+		t.Fatal(err)
+	}
+	user := dk.Run("--network", "expo-net", "-p", "8090:80", "expo-bb:1", "busybox", "httpd", "-f", "-p", "80", "-h", "/www")
+	userIP := dk.Inspect(user, "{{(index .NetworkSettings.Networks \"expo-net\").IPAddress}}")
 	udp := dk.Run("-p", "5353:53/udp", "expo-bb:1", "busybox", "sleep", "600")
 	webIP := dk.Inspect(web, "{{.NetworkSettings.IPAddress}}")
 	udpIP := dk.Inspect(udp, "{{.NetworkSettings.IPAddress}}")
@@ -58,6 +69,9 @@ func testRealDocker(t *testing.T, opts reallab.DockerOptions) {
 	}
 	checkForward(t, exposureAt(t, rep, "tcp", 8080), exposure.CompDocker, webIP, 80)
 	checkForward(t, exposureAt(t, rep, "udp", 5353), exposure.CompDocker, udpIP, 53)
+	checkForward(t, exposureAt(t, rep, "tcp", 8090), exposure.CompDocker, userIP, 80)
+	checkForward(t, exposureAt(t, rep, "tcp", 9000), exposure.CompDocker, webIP, 90)
+	checkForward(t, exposureAt(t, rep, "tcp", 9001), exposure.CompDocker, webIP, 91)
 	if e := exposureAt(t, rep, "tcp", 8081); e.State != exposure.Closed {
 		t.Errorf("tcp/8081 (published on 127.0.0.1): state %q, want closed from outside", e.State)
 	}
@@ -67,7 +81,12 @@ func testRealDocker(t *testing.T, opts reallab.DockerOptions) {
 	if got := fetch(t, lab, "udp", labTarget+":5353", "probe"); got != "echo:probe" {
 		t.Errorf("udp %s:5353: got %q, want the container's echo", labTarget, got)
 	}
-	dialFails(t, lab, labTarget+":8081")
+	if got := fetch(t, lab, "tcp", labTarget+":8090", "GET / HTTP/1.0\r\n\r\n"); !strings.Contains(got, reallab.IndexPage) {
+		t.Errorf("GET http://%s:8090/ (user network): got %q, want the container's page", labTarget, got)
+	}
+	for _, p := range []string{"8081", "9000", "9001"} {
+		dialFails(t, lab, labTarget+":"+p)
+	}
 	compareTCP(t, lab, rep, n0View)
 	compareUDPAndICMP(t, lab, rep, n0View, []int{53, 5353, 5354})
 }
