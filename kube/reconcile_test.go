@@ -76,8 +76,8 @@ func findingSet(fs []Finding) []string {
 
 // reconcileCase runs Reconcile for a ruleset of testdata on the lab node.
 type reconcileCase struct {
-	name      string
-	rules     string
+	name  string
+	rules string
 	// rulesEdit changes the ruleset text before parsing.
 	rulesEdit func(string) string
 	edits     []edit

@@ -156,7 +156,7 @@ func pod(s *kubeproxy.Service, ep kubeproxy.Endpoint, node string, n int) corev1
 	out := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: name, UID: types.UID(fmt.Sprintf("uid-%08d", n))},
 		Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{c}},
 		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: ep.IP.String(), PodIPs: []corev1.PodIP{{IP: ep.IP.String()}},
-			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
+			Conditions:        []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
 			ContainerStatuses: []corev1.ContainerStatus{{Name: "app", Ready: true, ContainerID: fmt.Sprintf("containerd://%064x", n)}}}}
 	return out
 }
