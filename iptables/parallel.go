@@ -52,7 +52,6 @@ func (p *saveParser) deferRule(s string, line string, col int, ctr nf.Counters) 
 	if c == nil {
 		return true, p.errorf(col+3, line, "chain %q not declared in table %s", name, p.table.Name)
 	}
-	p.queuedTable = p.table
 	if p.jobs == nil {
 		p.jobs = p.newQueue()
 	}
@@ -239,21 +238,5 @@ func (p *saveParser) work(jobs []ruleJob) {
 		}
 		env := ruleEnv{fam: j.fam, file: p.o.File, lineNo: j.lineNo, cache: cache, slab: &slab}
 		j.rules, j.err = env.build(toks[0], j.chain.Name, toks[2:], j.ctr, j.line)
-		resolveJumps(table, j.rules)
-	}
-}
-
-// resolveJumps points the jumps and gotos of rules at their chain, as
-// netfilter.Validate would, so that this map lookup per rule runs in the
-// workers. The table's chains do not change while workers run: a chain
-// declaration or command first waits for the rules queued in its table.
-// Validate keeps a target that is the table's chain of that name.
-func resolveJumps(t *nf.Table, rules []*nf.Rule) {
-	for _, r := range rules {
-		if n := len(r.Exprs); n > 0 {
-			if v, ok := r.Exprs[n-1].(*nf.VerdictExpr); ok && (v.V.Kind == nf.VerdictJump || v.V.Kind == nf.VerdictGoto) && v.V.Target == nil {
-				v.V.Target = t.Chain(v.V.Chain)
-			}
-		}
 	}
 }

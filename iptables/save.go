@@ -123,11 +123,11 @@ type saveParser struct {
 	jobs      []ruleJob
 	inFlight  []*batch
 	lastChain *nf.Chain
-	// queuedTable is the table of the last rule queued for the workers.
-	queuedTable *nf.Table
 	// chains and lists hand out chain records and rule lists from chunks.
 	chains chunks[nf.Chain]
 	lists  []*nf.Rule
+	// rest is the text after the current line.
+	rest string
 	// spare holds the job queues of attached batches, for reuse.
 	spare [][]ruleJob
 }
@@ -165,6 +165,7 @@ func parseText(text string, fam nf.IPFamily, o Options) (*nf.Ruleset, error) {
 	for len(text) > 0 {
 		var line string
 		line, text, _ = strings.Cut(text, "\n")
+		p.rest = text
 		p.line++
 		if err := p.parseLine(line); err != nil {
 			return nil, p.firstError(err, p.line)
@@ -293,9 +294,26 @@ func (p *saveParser) openTable(name string, col int, line string) error {
 	t.Seq = p.seq
 	p.rs.Tables = append(p.rs.Tables, t)
 	p.tables[key] = t
+	t.Reserve(countDeclarations(p.rest))
 	p.table, p.tableDef, p.tableAt = t, def, p.line
 	p.cache().targets = map[string]nf.Expr{}
 	return nil
+}
+
+// countDeclarations counts the ":CHAIN" lines at the start of text: an
+// iptables-save table declares all its chains right after its "*table"
+// line.
+func countDeclarations(text string) int {
+	n := 0
+	for strings.HasPrefix(text, ":") {
+		n++
+		i := strings.IndexByte(text, '\n')
+		if i < 0 {
+			break
+		}
+		text = text[i+1:]
+	}
+	return n
 }
 
 func (p *saveParser) removeTable(t *nf.Table) {
@@ -311,13 +329,6 @@ func (p *saveParser) removeTable(t *nf.Table) {
 func (p *saveParser) declareChain(s string, col int, line string) error {
 	if p.table == nil {
 		return p.errorf(col, line, "chain declared outside a table (missing *table line)")
-	}
-	if p.queuedTable == p.table && (len(p.jobs) > 0 || len(p.inFlight) > 0) {
-		// Workers read this table's chains: attach its queued rules before
-		// declaring another (iptables-save declares them all before).
-		if err := p.runJobs(0); err != nil {
-			return err
-		}
 	}
 	name, rest, _ := strings.Cut(s, " ")
 	policy, counters, _ := strings.Cut(strings.TrimLeft(rest, " \t"), " ")
@@ -353,13 +364,9 @@ func (p *saveParser) addChain(name, policy string, ctr nf.Counters, col int, lin
 	case policy != "-":
 		return p.errorf(col, line, "chain %s is not a built-in chain of table %s and cannot have policy %s", name, p.tableDef.Name, policy)
 	}
-	if old := p.table.Chain(name); old != nil {
-		if c.Base != nil && old.Base != nil {
-			old.Base.Policy = c.Base.Policy
-		}
-		return nil
+	if old := p.table.AddChain(c); old != c && c.Base != nil && old.Base != nil {
+		old.Base.Policy = c.Base.Policy
 	}
-	p.table.AddChain(c)
 	return nil
 }
 

@@ -74,14 +74,40 @@ func (t *Table) Chain(name string) *Chain { return t.chainByName[name] }
 // AddChain appends a chain; it returns the existing chain of that name if
 // there is one.
 func (t *Table) AddChain(c *Chain) *Chain {
-	if old := t.chainByName[c.Name]; old != nil {
-		return old
+	// One map operation: a name already there (rare) shows as an
+	// unchanged map size, and the chain it named is put back.
+	n := len(t.chainByName)
+	t.chainByName[c.Name] = c
+	if len(t.chainByName) == n {
+		if old := t.listed(c.Name); old != nil {
+			t.chainByName[c.Name] = old
+			return old
+		}
 	}
 	c.Table = t
 	c.at = len(t.Chains)
 	t.Chains = append(t.Chains, c)
-	t.chainByName[c.Name] = c
 	return c
+}
+
+// listed finds a chain by name in the chain list.
+func (t *Table) listed(name string) *Chain {
+	for _, c := range t.Chains {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Reserve makes room for n more chains, for a front-end that knows how
+// many a table declares.
+func (t *Table) Reserve(n int) {
+	if len(t.chainByName) > 0 || len(t.Chains) > 0 || n <= 0 {
+		return
+	}
+	t.chainByName = make(map[string]*Chain, n)
+	t.Chains = make([]*Chain, 0, n)
 }
 
 // chainLookAhead is how many chains after the previous one ChainAfter
