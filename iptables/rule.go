@@ -267,6 +267,10 @@ func (p *ruleParser) countersOpt(t token) error {
 // protocol's implicit module (-p tcp --dport 80 loads tcp).
 func (p *ruleParser) moduleOpt(t token, neg bool) error {
 	mod := p.curMod
+	if mod == "comment" && t.s == "--comment" {
+		// Every kube-proxy rule has one: skip the option tables.
+		return p.moduleArgs(t, neg, 1)
+	}
 	if mod == "" || (knownModules[mod] != nil && !moduleKnows(mod, t.s)) {
 		implicit := nf.ProtoName(p.proto)
 		if implicit == "icmpv6" {
@@ -284,11 +288,17 @@ func (p *ruleParser) moduleOpt(t token, neg bool) error {
 		p.curMod, p.curModCol, p.curModTok = implicit, t.col, -1
 		mod = implicit
 	}
-	o := opt{name: t.s, neg: neg, col: t.col}
 	n := nargs(t.s, knownModules[mod] != nil)
 	if t.s == "--match-set" || (mod == "set" && t.s == "--set") {
 		n = 2
 	}
+	return p.moduleArgs(t, neg, n)
+}
+
+// moduleArgs reads the n arguments of module option t (n < 0: up to the
+// next option).
+func (p *ruleParser) moduleArgs(t token, neg bool, n int) error {
+	o := opt{name: t.s, neg: neg, col: t.col}
 	for k := 0; n < 0 && p.i < len(p.toks) && !isOptionStart(p.toks[p.i].s) || k < n; k++ {
 		a, err := p.arg(t)
 		if err != nil {

@@ -50,7 +50,7 @@ func tokenizeInto(out []token, line string) ([]token, error) {
 // characters validText refuses, so a worker need not scan a line twice.
 func scanToken(line string, i int) (token, int, error) {
 	start := i
-	simple := true
+	quotes, escapes := 0, false
 	quoted := false
 	for ; i < len(line); i++ {
 		c := line[i]
@@ -60,14 +60,14 @@ func scanToken(line string, i int) (token, int, error) {
 		switch {
 		case c == '"':
 			quoted = !quoted
-			simple = false
+			quotes++
 		case c == '\\':
 			if quoted {
-				simple = false
+				escapes = true
 				i++
 			}
 		case !quoted && (c == ' ' || c == '\t'):
-			return makeToken(line, start, i, simple), i, nil
+			return makeToken(line, start, i, quotes, escapes), i, nil
 		case c < 0x20 && c != '\t':
 			return token{}, i, errBinary
 		}
@@ -75,17 +75,19 @@ func scanToken(line string, i int) (token, int, error) {
 	if quoted {
 		return token{}, i, errOpenQuote
 	}
-	return makeToken(line, start, i, simple), i, nil
+	return makeToken(line, start, i, quotes, escapes), i, nil
 }
 
-// makeToken builds the token for line[start:end]: the substring itself, the
-// inside of a plain "quoted" argument, or an unescaped copy.
-func makeToken(line string, start, end int, simple bool) token {
+// makeToken builds the token for line[start:end], which holds quotes
+// double quotes and escapes when a backslash escaped a character inside
+// them: the substring itself, the inside of a plain "quoted" argument, or
+// an unescaped copy.
+func makeToken(line string, start, end, quotes int, escapes bool) token {
 	raw := line[start:end]
-	if simple {
+	if quotes == 0 && !escapes {
 		return token{raw, start + 1, end}
 	}
-	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && !strings.ContainsAny(raw[1:len(raw)-1], "\"\\") {
+	if quotes == 2 && !escapes && raw[0] == '"' && raw[len(raw)-1] == '"' {
 		return token{raw[1 : len(raw)-1], start + 1, end}
 	}
 	var b strings.Builder
