@@ -168,7 +168,7 @@ func sourceList(rs []addrRange) []string {
 func targets(ts []target, iv interval) []Target {
 	out := []Target{}
 	for _, t := range ts {
-		x := Target{Addr: t.addr, Port: t.port, Probability: t.prob}
+		x := Target{Addr: t.addr.String(), Port: t.port, Probability: t.prob}
 		if t.same {
 			x.Port = int(iv.lo)
 			if iv.hi > iv.lo {

@@ -33,7 +33,7 @@ type row struct {
 // target is a destination after NAT; same marks "the probe's own port"
 // so that classes of several ports share it.
 type target struct {
-	addr string
+	addr netip.Addr
 	port int
 	same bool
 	prob float64
@@ -74,7 +74,7 @@ func (a *analyzer) outcomeRow(o trace.Outcome, pr probe) row {
 }
 
 func finalTarget(o trace.Outcome, pr probe) target {
-	t := target{addr: o.Packet.Dst.String(), port: int(o.Packet.DPort), prob: o.Probability}
+	t := target{addr: o.Packet.Dst, port: int(o.Packet.DPort), prob: o.Probability}
 	if !nf.HasPorts(pr.proto) {
 		t.port = 0
 	}
@@ -271,7 +271,7 @@ func answerKey(rows []row) string {
 		b = append(b, r.state...)
 		b = append(b, '|')
 		for _, t := range r.to {
-			b = append(b, t.addr...)
+			b = t.addr.AppendTo(b)
 			b = append(b, ':')
 			b = strconv.AppendInt(b, int64(t.port), 10)
 			b = strconv.AppendBool(b, t.same)

@@ -8,12 +8,14 @@
 // It does not simulate 65,536 packets per address. The port and source
 // spaces are refined lazily into boxes no rule can tell apart: a
 // representative packet is traced with a trace.Observer that reports every
-// rule evaluated and every chain entered; the port and source boundaries
-// those rules (and the chain indexes) draw inside the box split it, and
-// each piece is traced again, until no evaluated rule cuts its box. By
-// induction over the walk, every packet of a final box evaluates the same
-// rules with the same results as its representative, so the answer equals
-// per-port simulation (tested against it on random and real rulesets).
+// rule evaluated and every chain entered; the port and source sets those
+// rules (and the chain indexes) test split the box into classes of members
+// held by exactly the same sets (a class may span many intervals: the
+// ports between NodePorts are one), and each class is traced again, until
+// no evaluated rule tells the members of a box apart. By induction over
+// the walk, every packet of a final box evaluates the same rules with the
+// same results as its representative, so the answer equals per-port
+// simulation (tested against it on random and real rulesets).
 //
 // The core is pure: the ruleset, node environment and listeners come in as
 // values (package collect reads them from a node or a snapshot bundle).
