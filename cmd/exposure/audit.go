@@ -82,7 +82,7 @@ docs/kubernetes.md). Live, an unreachable API is a note, not an error, unless --
 	f.StringSliceVar(&o.protos, "proto", nil, "protocols: tcp,udp,sctp,icmp (default: all)")
 	f.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 when a range in these states (open, forwarded) is not in --allow, or on Kubernetes findings: finding (any), a severity (high, medium, low, info: that or worse) or a finding id")
 	f.StringVar(&o.allow, "allow", "", "allow-list file: lines 'PROTO ADDR PORT[-PORT] [IFACE]', '*' for any")
-	o.k8s.register(f, true)
+	o.k8s.register(f, "the Node this host is (default: the Node whose addresses are local)")
 	return cmd
 }
 

@@ -28,15 +28,16 @@ type k8sOpts struct {
 	pageSize   int64
 }
 
-// register adds the flags; withNode adds --node (not on snapshot).
-func (k *k8sOpts) register(f *pflag.FlagSet, withNode bool) {
+// register adds the flags; a nodeHelp adds --node with that help (not on
+// snapshot).
+func (k *k8sOpts) register(f *pflag.FlagSet, nodeHelp string) {
 	f.StringVar(&k.kubeconfig, "kubeconfig", "", "kubeconfig to list the cluster's Nodes, Pods, Services and EndpointSlices with (default $KUBECONFIG, then ~/.kube/config, then the in-cluster service account); failing to list is then an error")
 	f.StringVar(&k.context, "context", "", "kubeconfig context to use (default: its current-context)")
 	f.StringArrayVar(&k.objects, "k8s-objects", nil, "cluster objects from a file instead of the API: kubectl get nodes,pods,services,endpointslices -A -o json|yaml output (repeatable)")
 	f.Int64Var(&k.pageSize, "k8s-page-size", apiclient.DefaultPageSize, "objects per list request")
 	_ = f.MarkHidden("k8s-page-size")
-	if withNode {
-		f.StringVar(&k.node, "node", "", "the Node this host is (default: the Node whose addresses are local)")
+	if nodeHelp != "" {
+		f.StringVar(&k.node, "node", "", nodeHelp)
 	}
 }
 
@@ -171,7 +172,7 @@ Compare it with what a node really exposes with exposure audit (docs/kubernetes.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runK8s(cmd.Context(), a, o) },
 	}
-	o.k8s.register(cmd.Flags(), true)
+	o.k8s.register(cmd.Flags(), "list this Node's declarations only (default: every Node of the objects)")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "output format: table|json|yaml")
 	return cmd
 }

@@ -39,7 +39,7 @@ The format is documented in docs/exposure.md.`,
 	}
 	cmd.Flags().StringVarP(&o.out, "output", "o", "", "bundle file to write (- for stdout)")
 	cmd.Flags().StringVar(&o.proc, "proc", "/proc", "proc filesystem to read")
-	o.k8s.register(cmd.Flags(), false)
+	o.k8s.register(cmd.Flags(), "")
 	return cmd
 }
 
