@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/exposure-audit/exposure/exposure"
+	"github.com/exposure-audit/exposure/internal/netns"
 	"github.com/exposure-audit/exposure/internal/reallab"
 )
 
@@ -87,6 +88,7 @@ func testRealDocker(t *testing.T, opts reallab.DockerOptions) {
 	for _, p := range []string{"8081", "9000", "9001"} {
 		dialFails(t, lab, labTarget+":"+p)
 	}
+	checkLocalhostMapping(t, lab, webIP)
 	compareTCP(t, lab, rep, n0View)
 	compareUDPAndICMP(t, lab, rep, n0View, []int{53, 5353, 5354})
 }
@@ -110,4 +112,18 @@ func atoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// checkLocalhostMapping checks the CVE-2020-8558 class: a port published
+// on 127.0.0.1 is DNATed in nat PREROUTING before routing's martian
+// check, so a neighbour on n0 that sends a SYN to 127.0.0.1 reaches the
+// container. The audit of 127.0.0.1 from n0 must say forwarded, and a
+// raw SYN must get the container's SYN-ACK.
+func checkLocalhostMapping(t *testing.T, lab *netns.Lab, webIP string) {
+	t.Helper()
+	rep := realAudit(t, lab, view{labClient, "n0", "127.0.0.1"})
+	checkForward(t, exposureAt(t, rep, "tcp", 8081), exposure.CompDocker, webIP, 80)
+	if flags, ok := synAnswer(t, lab, "127.0.0.1", 8081); !ok || flags&0x12 != 0x12 {
+		t.Errorf("SYN to 127.0.0.1:8081 via n0: answer %t flags %#x, want the container's SYN-ACK", ok, flags)
+	}
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +21,7 @@ import (
 	"github.com/exposure-audit/exposure/exposure"
 	"github.com/exposure-audit/exposure/internal/netns"
 	"github.com/exposure-audit/exposure/internal/reallab"
+	"golang.org/x/sys/unix"
 )
 
 // The real-component lab tests (real_*_lab_test.go) start the real
@@ -321,3 +324,65 @@ func holders(ls []exposure.Listener, proto, addr string, port int) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// synAnswer sends one SYN from the client on c0 to dst:port as a raw
+// frame to the node's MAC (any destination address, 127.0.0.1 included,
+// which no socket of the client would send) and returns the TCP flags of
+// the answer that comes back from dst:port on c0 within a second, or
+// false when none does.
+func synAnswer(t *testing.T, lab *netns.Lab, dst string, port int) (byte, bool) {
+	t.Helper()
+	k, _ := lab.Link("n0")
+	var fd int
+	err := lab.Do(lab.ClientNS, func() error {
+		var err error
+		if fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM, int(htons(unix.ETH_P_IP))); err != nil {
+			return err
+		}
+		tv := unix.NsecToTimeval(int64(200 * time.Millisecond))
+		if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+			return err
+		}
+		return unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IP), Ifindex: k.PeerIdx})
+	})
+	if err != nil {
+		t.Fatalf("capture on c0: %v", err)
+	}
+	defer unix.Close(fd)
+	src, to := netip.MustParseAddr(labClient), netip.MustParseAddr(dst)
+	const sport = 40001
+	if err := lab.Inject(netns.Probe{Src: src, Dst: to, Proto: netns.ProtoTCP, SPort: sport, DPort: uint16(port),
+		TCPFlags: netns.SYN, Via: "c0"}); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 2048)
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); {
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		if err != nil {
+			continue
+		}
+		if flags, ok := tcpReply(buf[:n], to, src, port, sport); ok {
+			return flags, true
+		}
+	}
+	return 0, false
+}
+
+// tcpReply reads the flags of an IPv4 TCP segment from from:fport to
+// to:tport.
+func tcpReply(b []byte, from, to netip.Addr, fport, tport int) (byte, bool) {
+	if len(b) < 20 || b[0]>>4 != 4 || b[9] != unix.IPPROTO_TCP {
+		return 0, false
+	}
+	ihl := int(b[0]&0x0f) * 4
+	if len(b) < ihl+14 || netip.AddrFrom4([4]byte(b[12:16])) != from || netip.AddrFrom4([4]byte(b[16:20])) != to {
+		return 0, false
+	}
+	tcp := b[ihl:]
+	if int(binary.BigEndian.Uint16(tcp[0:2])) != fport || int(binary.BigEndian.Uint16(tcp[2:4])) != tport {
+		return 0, false
+	}
+	return tcp[13], true
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
