@@ -64,40 +64,16 @@ func Load(ctx context.Context, api API, opt Options) (*kube.Inventory, error) {
 	}
 	inv := &kube.Inventory{}
 	var err error
-	if inv.Nodes, err = listAll(ctx, ResNodes, size, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Node, string, error) {
-		l, err := api.ListNodes(ctx, o)
-		if err != nil {
-			return nil, "", err
-		}
-		return l.Items, l.Continue, nil
-	}); err != nil {
+	if inv.Nodes, err = listAll(ctx, ResNodes, size, nodePages(api)); err != nil {
 		return nil, err
 	}
-	if inv.Pods, err = listAll(ctx, ResPods, size, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Pod, string, error) {
-		l, err := api.ListPods(ctx, o)
-		if err != nil {
-			return nil, "", err
-		}
-		return l.Items, l.Continue, nil
-	}); err != nil {
+	if inv.Pods, err = listAll(ctx, ResPods, size, podPages(api)); err != nil {
 		return nil, err
 	}
-	if inv.Services, err = listAll(ctx, ResServices, size, func(ctx context.Context, o metav1.ListOptions) ([]corev1.Service, string, error) {
-		l, err := api.ListServices(ctx, o)
-		if err != nil {
-			return nil, "", err
-		}
-		return l.Items, l.Continue, nil
-	}); err != nil {
+	if inv.Services, err = listAll(ctx, ResServices, size, servicePages(api)); err != nil {
 		return nil, err
 	}
-	if inv.EndpointSlices, err = listAll(ctx, ResEndpointSlices, size, func(ctx context.Context, o metav1.ListOptions) ([]discoveryv1.EndpointSlice, string, error) {
-		l, err := api.ListEndpointSlices(ctx, o)
-		if err != nil {
-			return nil, "", err
-		}
-		return l.Items, l.Continue, nil
-	}); err != nil {
+	if inv.EndpointSlices, err = listAll(ctx, ResEndpointSlices, size, slicePages(api)); err != nil {
 		return nil, err
 	}
 	stripManagedFields(inv)
@@ -107,6 +83,46 @@ func Load(ctx context.Context, api API, opt Options) (*kube.Inventory, error) {
 // pageFunc lists one page: its items and the continue token ("" on the
 // last page).
 type pageFunc[T any] func(context.Context, metav1.ListOptions) ([]T, string, error)
+
+func nodePages(api API) pageFunc[corev1.Node] {
+	return func(ctx context.Context, o metav1.ListOptions) ([]corev1.Node, string, error) {
+		l, err := api.ListNodes(ctx, o)
+		if err != nil {
+			return nil, "", err
+		}
+		return l.Items, l.Continue, nil
+	}
+}
+
+func podPages(api API) pageFunc[corev1.Pod] {
+	return func(ctx context.Context, o metav1.ListOptions) ([]corev1.Pod, string, error) {
+		l, err := api.ListPods(ctx, o)
+		if err != nil {
+			return nil, "", err
+		}
+		return l.Items, l.Continue, nil
+	}
+}
+
+func servicePages(api API) pageFunc[corev1.Service] {
+	return func(ctx context.Context, o metav1.ListOptions) ([]corev1.Service, string, error) {
+		l, err := api.ListServices(ctx, o)
+		if err != nil {
+			return nil, "", err
+		}
+		return l.Items, l.Continue, nil
+	}
+}
+
+func slicePages(api API) pageFunc[discoveryv1.EndpointSlice] {
+	return func(ctx context.Context, o metav1.ListOptions) ([]discoveryv1.EndpointSlice, string, error) {
+		l, err := api.ListEndpointSlices(ctx, o)
+		if err != nil {
+			return nil, "", err
+		}
+		return l.Items, l.Continue, nil
+	}
+}
 
 // listAll follows the continue tokens. When a token expires (410 Gone:
 // the list took longer than etcd's compaction window) it lists again in
