@@ -65,17 +65,7 @@ var ErrNoConfig = errors.New("no kubeconfig: --kubeconfig not given, $KUBECONFIG
 func RESTConfig(c Config) (*rest.Config, Source, error) {
 	files := c.files()
 	if len(files) == 0 {
-		if c.getenv("KUBERNETES_SERVICE_HOST") == "" {
-			return nil, Source{}, ErrNoConfig
-		}
-		if c.Context != "" {
-			return nil, Source{}, fmt.Errorf("load in-cluster config: --context %q needs a kubeconfig", c.Context)
-		}
-		rc, err := rest.InClusterConfig()
-		if err != nil {
-			return nil, Source{}, fmt.Errorf("load in-cluster config: %w", err)
-		}
-		return c.tune(rc), Source{InCluster: true, Server: rc.Host}, nil
+		return c.inCluster()
 	}
 	rules := &clientcmd.ClientConfigLoadingRules{Precedence: files}
 	if c.Kubeconfig != "" {
@@ -91,6 +81,23 @@ func RESTConfig(c Config) (*rest.Config, Source, error) {
 		src.Context = raw.CurrentContext
 	}
 	return c.tune(rc), src, nil
+}
+
+// inCluster reads the service account the kubelet mounts in a pod
+// (KUBERNETES_SERVICE_HOST/PORT, token and CA under
+// /var/run/secrets/kubernetes.io/serviceaccount).
+func (c Config) inCluster() (*rest.Config, Source, error) {
+	if c.getenv("KUBERNETES_SERVICE_HOST") == "" {
+		return nil, Source{}, ErrNoConfig
+	}
+	if c.Context != "" {
+		return nil, Source{}, fmt.Errorf("load in-cluster config: --context %q needs a kubeconfig", c.Context)
+	}
+	rc, err := rest.InClusterConfig()
+	if err != nil {
+		return nil, Source{}, fmt.Errorf("load in-cluster config: %w", err)
+	}
+	return c.tune(rc), Source{InCluster: true, Server: rc.Host}, nil
 }
 
 // files lists the kubeconfig files to merge, in precedence order.
