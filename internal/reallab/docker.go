@@ -49,7 +49,7 @@ func StartDocker(tb testing.TB, ns string, opts DockerOptions) *Docker {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	left := absent(dockerLeftovers...)
+	left := absent(append(dockerLeftovers, cgroupDirs("docker")...)...)
 	dk := &Docker{tb: tb, Dir: dir, Sock: "unix://" + filepath.Join(dir, "sock")}
 	env, err := dockerEnv(dir, opts)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // leftovers remembers which fixed paths a component may create outside its
@@ -23,14 +24,43 @@ func absent(candidates ...string) leftovers {
 
 // remove deletes the remembered paths that exist now: the component made
 // them. A path another user created in between is removed too; tests run
-// these components one at a time.
+// these components one at a time. Cgroup directories are removed with
+// rmdir (their files cannot be unlinked), so list children first.
 func (l leftovers) remove() error {
 	for _, p := range l {
-		if err := os.RemoveAll(p); err != nil {
+		rm := os.RemoveAll
+		if strings.HasPrefix(p, cgroupRoot) {
+			rm = os.Remove
+		}
+		if err := rm(p); err != nil && !os.IsNotExist(err) {
 			return fmt.Errorf("remove leftover %s: %w", p, err)
 		}
 	}
 	return nil
+}
+
+// cgroupRoot is where the cgroup hierarchies are mounted.
+const cgroupRoot = "/sys/fs/cgroup"
+
+// cgroupDirs returns the cgroup directories named rel (children first) in
+// every hierarchy (v1: one per controller) and in the unified one (v2),
+// the parents a runtime's cgroupfs driver creates and leaves behind.
+func cgroupDirs(rel ...string) []string {
+	roots := []string{cgroupRoot}
+	if des, err := os.ReadDir(cgroupRoot); err == nil {
+		for _, de := range des {
+			if de.IsDir() {
+				roots = append(roots, filepath.Join(cgroupRoot, de.Name()))
+			}
+		}
+	}
+	var out []string
+	for _, r := range roots {
+		for _, name := range rel {
+			out = append(out, filepath.Join(r, name))
+		}
+	}
+	return out
 }
 
 // entries returns the names in dir, or nil when dir does not exist.

@@ -44,7 +44,7 @@ func StartPodman(tb testing.TB, ns string) *Podman {
 		tb.Fatal(err)
 	}
 	p := &Podman{tb: tb, ns: ns, Dir: dir}
-	left := absent(podmanLeftovers...)
+	left := absent(append(podmanLeftovers, cgroupDirs("libpod_parent/conmon", "libpod_parent")...)...)
 	tb.Cleanup(func() { p.close(left) })
 	return p
 }
