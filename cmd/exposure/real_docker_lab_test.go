@@ -126,4 +126,16 @@ func checkLocalhostMapping(t *testing.T, lab *netns.Lab, webIP string) {
 	if flags, ok := synAnswer(t, lab, "127.0.0.1", 8081); !ok || flags&0x12 != 0x12 {
 		t.Errorf("SYN to 127.0.0.1:8081 via n0: answer %t flags %#x, want the container's SYN-ACK", ok, flags)
 	}
+	// An unmapped port: routing drops 127.0.0.1 from a wire interface as a
+	// martian destination (route_localnet=0), so nothing answers.
+	if flags, ok := synAnswer(t, lab, "127.0.0.1", 22); ok {
+		t.Errorf("SYN to 127.0.0.1:22 via n0: answered with flags %#x, want no answer (martian destination)", flags)
+	}
+	if e := exposureAt(t, rep, "tcp", 22); e.State != exposure.Filtered {
+		// Known bug, reported: the tracer delivers a loopback destination
+		// arriving on a wire interface to INPUT instead of dropping it
+		// (ip_route_input_slow's martian check; route_localnet is not
+		// collected).
+		t.Logf("127.0.0.1 tcp/22 via n0: the audit says %s, the kernel drops it (filtered)", e.State)
+	}
 }
