@@ -208,21 +208,54 @@ func (p *saveParser) parseJobs(jobs []ruleJob) {
 	wg.Wait()
 }
 
-// work parses a run of jobs with its own expression cache and slab.
+// worker is what a parsing goroutine keeps from batch to batch: its
+// expression cache, its slabs (so chunks fill up across batches instead of
+// one partly used chunk per batch) and its token buffer.
+type worker struct {
+	cache *exprCache
+	slab  exprSlab
+	table *nf.Table
+	fam   nf.IPFamily
+	toks  []token
+}
+
+// takeWorker returns an idle worker's state, or a new one.
+func (p *saveParser) takeWorker() *worker {
+	p.workersMu.Lock()
+	defer p.workersMu.Unlock()
+	if n := len(p.workers); n > 0 {
+		w := p.workers[n-1]
+		p.workers = p.workers[:n-1]
+		return w
+	}
+	return &worker{}
+}
+
+func (p *saveParser) putWorker(w *worker) {
+	p.workersMu.Lock()
+	p.workers = append(p.workers, w)
+	p.workersMu.Unlock()
+}
+
+// work parses a run of jobs with a worker's expression cache and slab.
 func (p *saveParser) work(jobs []ruleJob) {
-	cache := &exprCache{mods: map[string][]nf.Expr{}, protos: map[string]nf.Expr{}}
-	var slab exprSlab
-	var table *nf.Table
-	var toks []token
+	w := p.takeWorker()
+	defer p.putWorker(w)
 	for i := range jobs {
 		j := &jobs[i]
-		if t := j.chain.Table; t != table {
-			table, cache.targets = t, map[string]nf.Expr{}
+		if j.fam != w.fam || w.cache == nil {
+			// Cached expressions hold addresses of one family.
+			w.fam, w.table = j.fam, nil
+			w.cache = &exprCache{mods: map[string][]nf.Expr{}, protos: map[string]nf.Expr{}}
+		}
+		if t := j.chain.Table; t != w.table {
+			// Verdicts are shared within a table (Validate resolves them).
+			w.table, w.cache.targets = t, map[string]nf.Expr{}
 		}
 		raw := j.line
 		j.line = strings.TrimRight(raw, "\r \t")
 		var err error
-		if toks, err = tokenizeInto(toks[:0], j.line[j.at:]); err != nil {
+		if w.toks, err = tokenizeInto(w.toks[:0], j.line[j.at:]); err != nil {
 			// The tokenizer refuses control characters (validText) as it
 			// goes: a line is read once.
 			if err == errBinary || !validText(j.line) {
@@ -232,11 +265,12 @@ func (p *saveParser) work(jobs []ruleJob) {
 			}
 			continue
 		}
+		toks := w.toks
 		for k := range toks {
 			toks[k].col += j.at
 			toks[k].end += j.at
 		}
-		env := ruleEnv{fam: j.fam, file: p.o.File, lineNo: j.lineNo, cache: cache, slab: &slab}
+		env := ruleEnv{fam: j.fam, file: p.o.File, lineNo: j.lineNo, cache: w.cache, slab: &w.slab}
 		j.rules, j.err = env.build(toks[0], j.chain.Name, toks[2:], j.ctr, j.line)
 	}
 }

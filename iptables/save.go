@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	nf "github.com/exposure-audit/exposure/netfilter"
 )
@@ -130,6 +131,9 @@ type saveParser struct {
 	rest string
 	// spare holds the job queues of attached batches, for reuse.
 	spare [][]ruleJob
+	// workers holds the state of idle parsing goroutines.
+	workers   []*worker
+	workersMu sync.Mutex
 }
 
 // exprCache shares the expressions of identical option text between rules
