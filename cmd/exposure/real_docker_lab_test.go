@@ -89,6 +89,7 @@ func testRealDocker(t *testing.T, opts reallab.DockerOptions) {
 		dialFails(t, lab, labTarget+":"+p)
 	}
 	checkLocalhostMapping(t, lab, webIP)
+	checkIPv6(t, lab, opts)
 	compareTCP(t, lab, rep, n0View)
 	compareUDPAndICMP(t, lab, rep, n0View, []int{53, 5353, 5354})
 }
@@ -138,4 +139,31 @@ func checkLocalhostMapping(t *testing.T, lab *netns.Lab, webIP string) {
 		// collected).
 		t.Logf("127.0.0.1 tcp/22 via n0: the audit says %s, the kernel drops it (filtered)", e.State)
 	}
+}
+
+// n0View6 is the client scanning the node's IPv6 address on n0.
+var n0View6 = view{"2001:db8:1::2", "n0", "2001:db8:1::1"}
+
+// checkIPv6 audits the node's IPv6 address: dockerd here has no IPv6
+// NAT, so docker-proxy's :: socket takes port 8080 itself (open, the
+// listener docker-proxy, which relays to the container); without the
+// userland proxy nothing holds it (closed). Compared with nmap -6.
+func checkIPv6(t *testing.T, lab *netns.Lab, opts reallab.DockerOptions) {
+	t.Helper()
+	rep := realAudit(t, lab, n0View6)
+	e := exposureAt(t, rep, "tcp", 8080)
+	want, proc := exposure.Open, "docker-proxy"
+	if opts.NoUserlandProxy {
+		want, proc = exposure.Closed, ""
+	}
+	if e.State != want || e.Listener.Process != proc {
+		t.Errorf("[%s]:8080: %s with listener %q, want %s with %q", n0View6.addr, e.State, e.Listener.Process, want, proc)
+	}
+	if !opts.NoUserlandProxy {
+		if got := fetch(t, lab, "tcp", "[2001:db8:1::1]:8080", "GET / HTTP/1.0\r\n\r\n"); !strings.Contains(got, reallab.IndexPage) {
+			t.Errorf("GET http://[2001:db8:1::1]:8080/: got %q, want the container's page through docker-proxy", got)
+		}
+	}
+	compareTCP(t, lab, rep, n0View6)
+	compareUDPAndICMP(t, lab, rep, n0View6, []int{53, 5353, 5354})
 }

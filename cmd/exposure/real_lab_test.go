@@ -43,7 +43,7 @@ func realLab(t *testing.T, bins ...string) *netns.Lab {
 	// limited per peer and per namespace; a scan that gets every answer
 	// ends sooner and sees the same states (filtered either way).
 	if _, err := lab.Run(lab.NodeNS, "", "sysctl", "-q", "-w", "net.ipv4.icmp_ratelimit=0",
-		"net.ipv4.icmp_msgs_per_sec=1000000", "net.ipv4.icmp_msgs_burst=1000000"); err != nil {
+		"net.ipv4.icmp_msgs_per_sec=1000000", "net.ipv4.icmp_msgs_burst=1000000", "net.ipv6.icmp.ratelimit=0"); err != nil {
 		t.Fatal(err)
 	}
 	return lab
@@ -59,6 +59,14 @@ var (
 	n0View = view{labClient, "n0", labTarget}
 	n2View = view{"192.0.2.130", "n2", "192.0.2.129"}
 )
+
+// family is nmap's address family flag for the view.
+func (v view) family() string {
+	if strings.Contains(v.addr, ":") {
+		return "-6"
+	}
+	return "-4"
+}
 
 // realAudit runs the live audit of v.addr as seen by v.from on v.iface,
 // proves it left the rules unchanged, and returns the report.
@@ -186,8 +194,8 @@ func compareTCP(t *testing.T, lab *netns.Lab, rep exposure.Report, v view) int {
 	t.Helper()
 	want := expectedStates(t, lab, rep, "tcp")
 	start := time.Now()
-	out, err := lab.Run(lab.ClientNS, "", "nmap", "-sS", "-p-", "-n", "-Pn", "-g", "40000", "-T4", "--max-retries", "2",
-		"--min-rate", "5000", "-oX", "-", v.addr)
+	out, err := lab.Run(lab.ClientNS, "", "nmap", v.family(), "-sS", "-p-", "-n", "-Pn", "-g", "40000", "-T4",
+		"--max-retries", "2", "--min-rate", "5000", "-oX", "-", v.addr)
 	if err != nil {
 		t.Fatalf("nmap: %v", err)
 	}
@@ -217,7 +225,7 @@ func compareUDPAndICMP(t *testing.T, lab *netns.Lab, rep exposure.Report, v view
 	for i, p := range ports {
 		list[i] = strconv.Itoa(p)
 	}
-	out, err := lab.Run(lab.ClientNS, "", "nmap", "-sU", "-n", "-Pn", "-g", "40000", "--max-retries", "3",
+	out, err := lab.Run(lab.ClientNS, "", "nmap", v.family(), "-sU", "-n", "-Pn", "-g", "40000", "--max-retries", "3",
 		"-p", strings.Join(list, ","), "--data-string", "probe", "-oX", "-", v.addr)
 	if err != nil {
 		t.Fatalf("nmap -sU: %v", err)
@@ -233,7 +241,7 @@ func compareUDPAndICMP(t *testing.T, lab *netns.Lab, rep exposure.Report, v view
 		}
 	}
 	icmp := expectedStates(t, lab, rep, "icmp")[0]
-	ping, err := lab.Run(lab.ClientNS, "", "nmap", "-sn", "-PE", "--disable-arp-ping", "-n", "-oX", "-", v.addr)
+	ping, err := lab.Run(lab.ClientNS, "", "nmap", v.family(), "-sn", "-PE", "--disable-arp-ping", "-n", "-oX", "-", v.addr)
 	if err != nil {
 		t.Fatalf("nmap -sn: %v", err)
 	}
