@@ -24,8 +24,11 @@ type ruleJob struct {
 	ctr    nf.Counters
 	chain  *nf.Chain
 	fam    nf.IPFamily
-	rules  []*nf.Rule
-	err    error
+	// rule is the parsed rule; rules holds them when the line expands
+	// into several (-s a,b).
+	rule  *nf.Rule
+	rules []*nf.Rule
+	err   error
 }
 
 // parallelFrom is the dump size from which rule lines are queued for
@@ -66,7 +69,7 @@ func (p *saveParser) deferRule(s string, line string, col int, ctr nf.Counters) 
 // maxInFlight bounds the batches being parsed while the structure pass
 // goes on.
 const (
-	jobBatch    = 16384
+	jobBatch    = 4096
 	maxInFlight = 2
 )
 
@@ -154,6 +157,9 @@ func (p *saveParser) attachJobs(jobs []ruleJob, limit int) error {
 		if cap(j.chain.Rules) == 0 {
 			j.chain.Rules = p.ruleList(runLen(j.chain, jobs[i:]))
 		}
+		if j.rule != nil {
+			j.chain.AddRule(j.rule)
+		}
 		for _, r := range j.rules {
 			j.chain.AddRule(r)
 		}
@@ -170,6 +176,9 @@ func runLen(c *nf.Chain, jobs []ruleJob) int {
 			break
 		}
 		n += len(jobs[k].rules)
+		if jobs[k].rule != nil {
+			n++
+		}
 	}
 	return n
 }
@@ -271,6 +280,14 @@ func (p *saveParser) work(jobs []ruleJob) {
 			toks[k].end += j.at
 		}
 		env := ruleEnv{fam: j.fam, file: p.o.File, lineNo: j.lineNo, cache: w.cache, slab: &w.slab}
-		j.rules, j.err = env.build(toks[0], j.chain.Name, toks[2:], j.ctr, j.line)
+		rules, err := env.build(toks[0], j.chain.Name, toks[2:], j.ctr, j.line)
+		switch {
+		case err != nil:
+			j.err = err
+		case len(rules) == 1:
+			j.rule = rules[0] // rules is the slab's scratch list
+		default:
+			j.rules = rules
+		}
 	}
 }

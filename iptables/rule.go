@@ -513,7 +513,8 @@ type exprSlab struct {
 	rules    chunks[nf.Rule]
 	comments chunks[nf.CommentMatch]
 	addrs    chunks[addrCell]
-	ptrs     []*nf.Rule
+	// single backs the one-rule list build returns.
+	single [1]*nf.Rule
 	// scratch is the rule parser reused from rule to rule.
 	scratch ruleParser
 }
@@ -545,16 +546,13 @@ func (s *exprSlab) comment() *nf.CommentMatch {
 	return s.comments.one()
 }
 
-// one returns a list holding just r, cut from a shared chunk.
+// one returns a list holding just r, valid until the next call.
 func (s *exprSlab) one(r *nf.Rule) []*nf.Rule {
 	if s == nil {
 		return []*nf.Rule{r}
 	}
-	if len(s.ptrs) == cap(s.ptrs) {
-		s.ptrs = make([]*nf.Rule, 0, chunkLen)
-	}
-	s.ptrs = append(s.ptrs, r)
-	return s.ptrs[len(s.ptrs)-1 : len(s.ptrs) : len(s.ptrs)]
+	s.single[0] = r
+	return s.single[:]
 }
 
 func (s *exprSlab) take(n int) []nf.Expr {
