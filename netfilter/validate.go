@@ -44,12 +44,12 @@ func Validate(rs *Ruleset) error {
 	return nil
 }
 
-// edge is a jump or goto from a rule; to is the target chain's vid once
-// resolve has run.
+// edge is a jump or goto from rule ri (0-based) of its chain; to is the
+// target chain's vid once resolve has run.
 type edge struct {
-	rule *Rule
-	v    *Verdict
-	to   int32
+	v  *Verdict
+	ri int32
+	to int32
 }
 
 // graph is a table's chains with their outgoing jump/goto edges, gathered
@@ -76,8 +76,8 @@ func newGraph(t *Table) *graph {
 	// of growing copies.
 	g := &graph{t: t, edgeAt: make([]int32, n+1), restrAt: make([]int32, n+1), edges: make([]edge, 0, rules)}
 	for i, c := range t.Chains {
-		for _, r := range c.Rules {
-			g.scan(r)
+		for ri, r := range c.Rules {
+			g.scan(r, int32(ri))
 		}
 		g.edgeAt[i+1], g.restrAt[i+1] = int32(len(g.edges)), int32(len(g.restricted))
 	}
@@ -91,7 +91,7 @@ func (g *graph) restrictedOf(vid int) []*Rule {
 	return g.restricted[g.restrAt[vid]:g.restrAt[vid+1]]
 }
 
-func (g *graph) scan(r *Rule) {
+func (g *graph) scan(r *Rule, ri int32) {
 	marked := false
 	for _, e := range r.Exprs {
 		if !marked && restricted(e) {
@@ -101,7 +101,7 @@ func (g *graph) scan(r *Rule) {
 		switch x := e.(type) {
 		case *VerdictExpr:
 			if x.V.Kind == VerdictJump || x.V.Kind == VerdictGoto {
-				g.edges = append(g.edges, edge{rule: r, v: &x.V})
+				g.edges = append(g.edges, edge{v: &x.V, ri: ri})
 			}
 			continue
 		case *FieldMatch, *CommentMatch, *NATStmt, *StatisticMatch:
@@ -110,7 +110,7 @@ func (g *graph) scan(r *Rule) {
 		}
 		eachVerdict(g.t, e, func(v *Verdict) {
 			if v.Kind == VerdictJump || v.Kind == VerdictGoto {
-				g.edges = append(g.edges, edge{rule: r, v: v})
+				g.edges = append(g.edges, edge{v: v, ri: ri})
 			}
 		})
 	}
@@ -160,9 +160,9 @@ func (g *graph) resolve() []Problem {
 			}
 			switch {
 			case v.Target == nil:
-				probs = append(probs, problem(g.t, c, e.rule, fmt.Sprintf("%s to chain %q, which does not exist", v.Kind, v.Chain)))
+				probs = append(probs, problem(g.t, c, c.Rules[e.ri], fmt.Sprintf("%s to chain %q, which does not exist", v.Kind, v.Chain)))
 			case v.Target.Base != nil:
-				probs = append(probs, problem(g.t, c, e.rule, fmt.Sprintf("%s to base chain %q is not allowed", v.Kind, v.Chain)))
+				probs = append(probs, problem(g.t, c, c.Rules[e.ri], fmt.Sprintf("%s to base chain %q is not allowed", v.Kind, v.Chain)))
 			default:
 				e.to = int32(v.Target.vid)
 			}
@@ -210,7 +210,8 @@ func (g *graph) checkDepth() ([]Problem, []Warning) {
 		for _, e := range g.out(int(vid)) {
 			sub := visit(e.to)
 			if sub < 0 {
-				probs = append(probs, problem(t, t.Chains[vid], e.rule, fmt.Sprintf("%s to %q closes a loop", e.v.Kind, e.v.Chain)))
+				c := t.Chains[vid]
+				probs = append(probs, problem(t, c, c.Rules[e.ri], fmt.Sprintf("%s to %q closes a loop", e.v.Kind, e.v.Chain)))
 				state[vid] = done
 				return 0
 			}
