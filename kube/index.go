@@ -23,13 +23,16 @@ type index struct {
 	podUID map[string]*corev1.Pod
 	// podIP maps a pod IP to its (non-hostNetwork) pods.
 	podIP map[netip.Addr][]*corev1.Pod
+	// eps caches the endpoints of each Service port.
+	eps map[*corev1.ServicePort][]endpoint
 }
 
 // newIndex indexes inv.
 func newIndex(inv *Inventory) *index {
 	ix := &index{inv: inv, byName: make(map[string]*corev1.Service, len(inv.Services)),
 		slices: make(map[string][]*discoveryv1.EndpointSlice, len(inv.Services)),
-		podUID: make(map[string]*corev1.Pod, len(inv.Pods)), podIP: make(map[netip.Addr][]*corev1.Pod, len(inv.Pods))}
+		podUID: make(map[string]*corev1.Pod, len(inv.Pods)), podIP: make(map[netip.Addr][]*corev1.Pod, len(inv.Pods)),
+		eps: make(map[*corev1.ServicePort][]endpoint, len(inv.Services))}
 	for i := range inv.Services {
 		s := &inv.Services[i]
 		ix.services = append(ix.services, s)
@@ -182,6 +185,16 @@ type endpoint struct {
 // (pkg/proxy/topology.go CategorizeEndpoints). An endpoint's first address
 // counts, as kube-proxy uses it.
 func (ix *index) endpoints(s *corev1.Service, sp *corev1.ServicePort) []endpoint {
+	if eps, ok := ix.eps[sp]; ok {
+		return eps
+	}
+	eps := ix.usableEndpoints(s, sp)
+	ix.eps[sp] = eps
+	return eps
+}
+
+// usableEndpoints computes endpoints.
+func (ix *index) usableEndpoints(s *corev1.Service, sp *corev1.ServicePort) []endpoint {
 	var ready, terminating []endpoint
 	for _, es := range ix.slices[s.Namespace+"/"+s.Name] {
 		port, ok := slicePort(es, sp)

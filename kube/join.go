@@ -40,18 +40,30 @@ type podContainer struct {
 // newJoiner indexes the Services' external ports and the pods' containers.
 func newJoiner(ix *index, node string) *joiner {
 	j := &joiner{ix: ix, node: node, nodePorts: map[string]svcPortRef{}, dests: map[string]svcPortRef{},
-		health: map[int]*corev1.Service{}, containers: map[string]podContainer{}}
+		health: map[int]*corev1.Service{}}
 	for _, s := range ix.services {
 		j.addService(s)
 	}
-	for _, p := range ix.pods {
-		for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.ContainerStatuses...), p.Status.InitContainerStatuses...) {
-			if id := containerID(cs.ContainerID); id != "" {
-				j.containers[id] = podContainer{pod: p, name: cs.Name}
+	return j
+}
+
+// containerPod finds a container by id (built on first use: only
+// listeners with a container need it).
+func (j *joiner) containerPod(id string) (podContainer, bool) {
+	if j.containers == nil {
+		j.containers = map[string]podContainer{}
+		for _, p := range j.ix.pods {
+			for _, list := range [][]corev1.ContainerStatus{p.Status.ContainerStatuses, p.Status.InitContainerStatuses} {
+				for _, cs := range list {
+					if id := containerID(cs.ContainerID); id != "" {
+						j.containers[id] = podContainer{pod: p, name: cs.Name}
+					}
+				}
 			}
 		}
 	}
-	return j
+	pc, ok := j.containers[id]
+	return pc, ok
 }
 
 // addService indexes a Service's nodePorts, externalIPs and LB IPs.
@@ -219,7 +231,7 @@ func (j *joiner) open(e *exposure.Exposure) {
 // and the container declaring the port.
 func (j *joiner) listenerPod(l exposure.Listener) (podContainer, bool) {
 	if l.Container != "" {
-		if pc, ok := j.containers[l.Container]; ok {
+		if pc, ok := j.containerPod(l.Container); ok {
 			return pc, true
 		}
 	}

@@ -67,6 +67,8 @@ type reconciler struct {
 	j     *joiner
 	rules *ruleIndex
 	out   []Finding
+	// bySvc: see serviceExposures.
+	bySvc map[string][]*exposure.Exposure
 }
 
 // add records a finding (evidence never nil).

@@ -26,22 +26,30 @@ func (k svcKey) String() string {
 // svcRules is what a node's rules program for one Service port.
 type svcRules struct {
 	// chains that hold rules naming the Service port (evidence of
-	// staleness); map elements count as "map NAME".
-	chains map[string]bool
+	// staleness; map elements count as "map NAME"), possibly repeated.
+	chains []string
 	// nodePorts: "tcp/30080" → the rule or map element programming it.
 	nodePorts map[string]string
 	// dests: "192.0.2.3/tcp/80" → rule or element, for externalIPs and
 	// LoadBalancer IPs (and, in nftables mode, ClusterIPs: the map holds
 	// all three).
 	dests map[string]string
-	// targets: DNAT "addr:port" of the Service's endpoint chains → chain.
-	targets map[string]string
+	// targets: DNAT addr:port of the Service's endpoint chains → chain.
+	targets map[netip.AddrPort]string
 	// local: targets of the externalTrafficPolicy Local path (KUBE-SVL-*,
-	// nft local-*), when such a chain exists (hasLocal).
-	local    map[string]string
-	hasLocal bool
-	// health: healthCheckNodePort accept rules (iptables mode).
-	health map[int]string
+	// nft local-*), when such a chain exists (hasLocal); localJumps are the
+	// endpoint chains that path jumps to, resolved into local at the end.
+	local      map[netip.AddrPort]string
+	localJumps []localJump
+	hasLocal   bool
+	// health: healthCheckNodePort accept rules (iptables mode), by port.
+	health map[string]string
+}
+
+// localJump is a jump of a Local-path chain to an endpoint chain.
+type localJump struct {
+	table    *nf.Table
+	from, to string
 }
 
 // hostportRule is one hostport DNAT (CNI portmap, CRI-O).
@@ -73,14 +81,10 @@ type ruleIndex struct {
 	// cniIDs: CNI-DN-* chain → container id, and chainSvc: kube-proxy
 	// per-Service chain → Service port, for the table being read.
 	cniIDs   map[string]string
-	chainSvc map[string]svcKey
+	chainSvc map[*nf.Chain]*svcRules
 }
 
 var (
-	// svcCommentRE finds a ServicePortName in a kube-proxy comment
-	// ("ns/name:port", "masquerade traffic for ns/name:port external
-	// destinations", "other traffic to ns/name:port will be dropped").
-	svcCommentRE = regexp.MustCompile(`(?:^|\s)([a-z0-9]([-a-z0-9]*[a-z0-9])?)/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)(:([-a-z0-9]*))?(\s|$)`)
 	// nftChainRE reads kube-proxy nftables chain names
 	// (pkg/proxy/nftables: "service-HASH-ns/name/proto/port", external-,
 	// firewall-, local-, "endpoint-HASH-ns/name/proto/port__ip/port").
@@ -118,28 +122,66 @@ func newRuleIndex(rs *nf.Ruleset) *ruleIndex {
 func (ri *ruleIndex) svc(k svcKey) *svcRules {
 	s := ri.svcs[k]
 	if s == nil {
-		s = &svcRules{chains: map[string]bool{}, nodePorts: map[string]string{}, dests: map[string]string{},
-			targets: map[string]string{}, local: map[string]string{}, health: map[int]string{}}
+		s = &svcRules{}
 		ri.svcs[k] = s
 	}
 	return s
 }
 
-// commentService reads the Service port a kube-proxy comment names.
+// commentService reads the Service port a kube-proxy comment names: the
+// first word shaped "namespace/name" or "namespace/name:port" (DNS label
+// namespace, DNS subdomain name, IANA-style port name).
 func commentService(c string) (svcKey, bool) {
-	m := svcCommentRE.FindStringSubmatch(c)
-	if m == nil {
+	for c != "" {
+		word, rest, _ := strings.Cut(c, " ")
+		c = rest
+		if k, ok := parseServicePortName(word); ok {
+			return k, true
+		}
+	}
+	return svcKey{}, false
+}
+
+// parseServicePortName parses "namespace/name[:port]".
+func parseServicePortName(w string) (svcKey, bool) {
+	nsName, port, _ := strings.Cut(w, ":")
+	ns, name, ok := strings.Cut(nsName, "/")
+	if !ok || !dnsName(ns, false) || !dnsName(name, true) || !dnsName(port, false) && port != "" {
 		return svcKey{}, false
 	}
-	return svcKey{ns: m[1], name: m[3], port: m[6]}, true
+	return svcKey{ns: ns, name: name, port: port}, true
+}
+
+// dnsName reports a lower-case DNS label (dots allowed in a subdomain):
+// alphanumerics and '-', starting and ending alphanumeric.
+func dnsName(s string, dots bool) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+		case (c == '-' || dots && c == '.') && i > 0 && i < len(s)-1:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // iptablesTable reads one iptables table (kube-proxy iptables mode,
 // OVN-Kubernetes, CNI portmap, CRI-O/kubelet hostports).
 func (ri *ruleIndex) iptablesTable(t *nf.Table) {
 	ri.cniIDs = cniChainIDs(t)
-	ri.chainSvc = serviceChains(t)
+	ri.chainSvc = ri.serviceChains(t)
 	for _, c := range t.Chains {
+		if perServiceChain(c.Name) {
+			if len(c.Rules) > 0 {
+				ri.serviceChain(t, c)
+			}
+			continue
+		}
 		for _, r := range c.Rules {
 			switch {
 			case strings.HasPrefix(c.Name, "CNI-DN-") || strings.HasPrefix(c.Name, "KUBE-HP-") || strings.HasPrefix(c.Name, "CNI-HOSTPORT-DNAT"):
@@ -153,6 +195,38 @@ func (ri *ruleIndex) iptablesTable(t *nf.Table) {
 	}
 }
 
+// serviceChain reads a kube-proxy per-Service chain (KUBE-SVC-, KUBE-SVL-,
+// KUBE-EXT-, KUBE-FW-, KUBE-SEP-): its endpoint DNAT, or its jumps to
+// endpoint chains on the Local path.
+func (ri *ruleIndex) serviceChain(t *nf.Table, c *nf.Chain) {
+	s := ri.chainSvc[c]
+	if s == nil {
+		return
+	}
+	s.addChain(c.Name)
+	ri.families[t.Family] = true
+	sep, svl := strings.HasPrefix(c.Name, "KUBE-SEP-"), strings.HasPrefix(c.Name, "KUBE-SVL-")
+	for _, r := range c.Rules {
+		switch {
+		case sep:
+			if to, ok := dnatTarget(r); ok {
+				put(&s.targets, to, c.Name)
+			}
+		case svl:
+			s.hasLocal = true
+			s.localJumps = append(s.localJumps, localJump{t, c.Name, r.Target})
+		}
+	}
+}
+
+// put sets m[k] = v, making the map on first use.
+func put[K comparable, V any](m *map[K]V, k K, v V) {
+	if *m == nil {
+		*m = map[K]V{}
+	}
+	(*m)[k] = v
+}
+
 // kubeProxyRule reads one rule of a KUBE-* chain.
 func (ri *ruleIndex) kubeProxyRule(t *nf.Table, c *nf.Chain, r *nf.Rule) {
 	if c.Name == "KUBE-SERVICES" && r.Target == "KUBE-NODEPORTS" && !dstRestricted(r) && hasRules(t.Chain("KUBE-NODEPORTS")) {
@@ -160,31 +234,21 @@ func (ri *ruleIndex) kubeProxyRule(t *nf.Table, c *nf.Chain, r *nf.Rule) {
 	}
 	k, ok := commentService(r.Comment)
 	if !ok {
-		k, ok = ri.chainSvc[c.Name]
-	}
-	if !ok {
 		return
 	}
 	s := ri.svc(k)
-	s.chains[c.Name] = true
+	s.addChain(c.Name)
 	ri.families[t.Family] = true
 	proto, port := protoPort(r)
 	switch {
 	case c.Name == "KUBE-NODEPORTS" && strings.Contains(r.Comment, "health check node port"):
-		s.health[port] = ruleText(t, c, r)
+		put(&s.health, strconv.Itoa(port), ruleText(t, c, r))
 	case c.Name == "KUBE-NODEPORTS" && t.Name == "nat" && port != 0:
-		s.nodePorts[proto+"/"+strconv.Itoa(port)] = ruleText(t, c, r)
+		put(&s.nodePorts, proto+"/"+strconv.Itoa(port), ruleText(t, c, r))
 	case c.Name == "KUBE-SERVICES" && (strings.Contains(r.Comment, "external IP") || strings.Contains(r.Comment, "loadbalancer IP")):
 		if dst, ok := dstAddr(r); ok {
-			s.dests[dst.String()+"/"+proto+"/"+strconv.Itoa(port)] = ruleText(t, c, r)
+			put(&s.dests, dst.String()+"/"+proto+"/"+strconv.Itoa(port), ruleText(t, c, r))
 		}
-	case strings.HasPrefix(c.Name, "KUBE-SEP-"):
-		if to, ok := dnatTarget(r); ok {
-			s.targets[to.String()] = c.Name
-		}
-	case strings.HasPrefix(c.Name, "KUBE-SVL-"):
-		s.hasLocal = true
-		s.local["chain:"+r.Target] = c.Name
 	}
 }
 
@@ -260,35 +324,74 @@ func perServiceChain(name string) bool {
 }
 
 // serviceChains maps kube-proxy's per-Service chains to their Service
-// port: from a comment in the chain, and for KUBE-SEP-* chains without
-// comments (kube-proxy's large cluster mode, above 1000 endpoints, drops
-// the per-endpoint comments) from the KUBE-SVC-/KUBE-SVL- chain jumping to
-// them.
-func serviceChains(t *nf.Table) map[string]svcKey {
-	out := map[string]svcKey{}
+// port: KUBE-SVC-/SVL-/EXT-/FW- chains from a comment in the chain, the
+// KUBE-SEP-* chains from the KUBE-SVC-/KUBE-SVL- chain jumping to them
+// (kube-proxy's large cluster mode, above 1000 endpoints, drops their
+// comments), else from their own comment.
+func (ri *ruleIndex) serviceChains(t *nf.Table) map[*nf.Chain]*svcRules {
+	out := make(map[*nf.Chain]*svcRules, len(t.Chains))
+	var seps []*nf.Chain
 	for _, c := range t.Chains {
-		if !perServiceChain(c.Name) {
-			continue
-		}
-		for _, r := range c.Rules {
-			if k, ok := commentService(r.Comment); ok {
-				out[c.Name] = k
-				break
+		switch {
+		case strings.HasPrefix(c.Name, "KUBE-SEP-"):
+			seps = append(seps, c)
+		case perServiceChain(c.Name):
+			if s := ri.commentedService(c); s != nil {
+				out[c] = s
 			}
 		}
 	}
-	for _, c := range t.Chains {
-		k, ok := out[c.Name]
-		if !ok || !strings.HasPrefix(c.Name, "KUBE-SVC-") && !strings.HasPrefix(c.Name, "KUBE-SVL-") {
+	for c, s := range out {
+		if !strings.HasPrefix(c.Name, "KUBE-SVC-") && !strings.HasPrefix(c.Name, "KUBE-SVL-") {
 			continue
 		}
 		for _, r := range c.Rules {
-			if _, known := out[r.Target]; strings.HasPrefix(r.Target, "KUBE-SEP-") && !known {
-				out[r.Target] = k
+			if sep := jumpTarget(t, r); sep != nil && strings.HasPrefix(sep.Name, "KUBE-SEP-") && out[sep] == nil {
+				out[sep] = s
+			}
+		}
+	}
+	for _, c := range seps {
+		if out[c] == nil {
+			if s := ri.commentedService(c); s != nil {
+				out[c] = s
 			}
 		}
 	}
 	return out
+}
+
+// commentedService returns the Service port the first commented rule of a
+// chain names.
+func (ri *ruleIndex) commentedService(c *nf.Chain) *svcRules {
+	for _, r := range c.Rules {
+		if k, ok := commentService(r.Comment); ok {
+			return ri.svc(k)
+		}
+	}
+	return nil
+}
+
+// jumpTarget returns the chain a rule jumps or goes to (resolved by
+// netfilter.Validate, else looked up by name).
+func jumpTarget(t *nf.Table, r *nf.Rule) *nf.Chain {
+	for i := len(r.Exprs) - 1; i >= 0; i-- {
+		if v, ok := r.Exprs[i].(*nf.VerdictExpr); ok && (v.V.Kind == nf.VerdictJump || v.V.Kind == nf.VerdictGoto) {
+			if v.V.Target != nil {
+				return v.V.Target
+			}
+			return t.Chain(v.V.Chain)
+		}
+	}
+	return nil
+}
+
+// addChain records a chain of the Service port (rules of a chain come in a
+// row: repeats are skipped cheaply).
+func (s *svcRules) addChain(name string) {
+	if n := len(s.chains); n == 0 || s.chains[n-1] != name {
+		s.chains = append(s.chains, name)
+	}
 }
 
 // hasRules reports whether a chain exists and has rules.
@@ -371,23 +474,19 @@ func dnatTarget(r *nf.Rule) (netip.AddrPort, bool) {
 	return netip.AddrPort{}, false
 }
 
-// resolveLocal turns the Local-path jumps ("chain:NAME") into the DNAT
-// targets of the chains named.
+// resolveLocal turns the Local-path jumps into the DNAT targets of the
+// endpoint chains jumped to.
 func (ri *ruleIndex) resolveLocal(rs *nf.Ruleset) {
-	targetOf := map[string]string{}
 	for _, s := range ri.svcs {
-		for to, ch := range s.targets {
-			targetOf[ch] = to
-		}
-	}
-	for _, s := range ri.svcs {
-		for k, ch := range s.local {
-			if !strings.HasPrefix(k, "chain:") {
+		for _, j := range s.localJumps {
+			c := j.table.Chain(j.to)
+			if c == nil {
 				continue
 			}
-			delete(s.local, k)
-			if to, ok := targetOf[strings.TrimPrefix(k, "chain:")]; ok {
-				s.local[to] = ch
+			for _, r := range c.Rules {
+				if to, ok := dnatTarget(r); ok {
+					put(&s.local, to, j.from)
+				}
 			}
 		}
 	}

@@ -22,7 +22,7 @@ func (ri *ruleIndex) nftKubeProxy(t *nf.Table) {
 			continue
 		}
 		s := ri.svc(svcKey{ns: m[2], name: m[3], port: m[5]})
-		s.chains[c.Name] = true
+		s.addChain(c.Name)
 		ri.families[t.Family] = true
 		for _, r := range c.Rules {
 			ri.nftChainRule(s, m[1], c, r)
@@ -37,7 +37,7 @@ func (ri *ruleIndex) nftKubeProxy(t *nf.Table) {
 		if set := t.Sets[name]; set != nil {
 			for _, el := range set.Elements {
 				if k, ok := commentService(el.Comment); ok {
-					ri.svc(k).chains["map "+name] = true
+					ri.svc(k).addChain("map " + name)
 				}
 			}
 		}
@@ -62,12 +62,12 @@ func (ri *ruleIndex) nftChainRule(s *svcRules, kind string, c *nf.Chain, r *nf.R
 	switch kind {
 	case "endpoint":
 		if to, ok := dnatTarget(r); ok {
-			s.targets[to.String()] = c.Name
+			put(&s.targets, to, c.Name)
 		}
 	case "local":
 		s.hasLocal = true
 		for _, m := range nftJumpRE.FindAllStringSubmatch(r.Text, -1) {
-			s.local["chain:"+trimVerdictChain(m[1])] = c.Name
+			s.localJumps = append(s.localJumps, localJump{c.Table, c.Name, trimVerdictChain(m[1])})
 		}
 	}
 }
@@ -94,13 +94,13 @@ func (ri *ruleIndex) nftServiceMap(t *nf.Table, set *nf.Set) {
 			continue
 		}
 		s := ri.svc(svcKey{ns: m[2], name: m[3], port: m[5]})
-		s.chains["map "+set.Name] = true
+		s.addChain("map " + set.Name)
 		ev := fmt.Sprintf("%s %s map %s: %s", t.Family, t.Name, set.Name, elementText(el))
 		switch {
 		case set.Name == "service-nodeports" && len(el.Key) == 2:
-			s.nodePorts[protoName(el.Key[0].Lo)+"/"+strconv.FormatUint(el.Key[1].Lo, 10)] = ev
+			put(&s.nodePorts, protoName(el.Key[0].Lo)+"/"+strconv.FormatUint(el.Key[1].Lo, 10), ev)
 		case len(el.Key) == 3 && el.Key[0].AddrLo.IsValid():
-			s.dests[el.Key[0].AddrLo.Unmap().String()+"/"+protoName(el.Key[1].Lo)+"/"+strconv.FormatUint(el.Key[2].Lo, 10)] = ev
+			put(&s.dests, el.Key[0].AddrLo.Unmap().String()+"/"+protoName(el.Key[1].Lo)+"/"+strconv.FormatUint(el.Key[2].Lo, 10), ev)
 		}
 	}
 }

@@ -133,55 +133,81 @@ func (r *reconciler) endpointDiff(s *corev1.Service, sp *corev1.ServicePort) []s
 	if rules == nil || len(rules.chains) == 0 {
 		return nil
 	}
-	var want, local map[string]string
-	want, local = map[string]string{}, map[string]string{}
-	for _, e := range r.ix.endpoints(s, sp) {
+	eps := r.ix.endpoints(s, sp)
+	want := make(map[netip.AddrPort]string, len(eps))
+	local := map[netip.AddrPort]string{}
+	for _, e := range eps {
 		if !r.rules.familyProgrammed(e.Addr) {
 			continue
 		}
-		k := netip.AddrPortFrom(e.Addr, uint16(e.Port)).String()
+		k := netip.AddrPortFrom(e.Addr, uint16(e.Port))
 		want[k] = e.Node
 		if e.Node == r.in.Node {
 			local[k] = e.Node
 		}
 	}
 	label := portName(sp)
-	out := diffTargets(label, "", want, rules.targets)
-	if localPolicy(s) && rules.hasLocal {
+	var out []string
+	if !sameKeys(want, rules.targets) {
+		out = diffTargets(label, "", want, rules.targets)
+	}
+	if localPolicy(s) && rules.hasLocal && !sameKeys(local, rules.local) {
 		out = append(out, diffTargets(label, "local path ", local, rules.local)...)
 	}
 	return out
 }
 
-// diffTargets lists missing, extra and wrong-port targets: want maps
-// "addr:port" to the endpoint's node, got to the chain of the DNAT.
-func diffTargets(port, path string, want, got map[string]string) []string {
-	var out []string
-	byAddr := map[netip.Addr][]string{}
-	for _, g := range sortedKeys(got) {
-		if _, ok := want[g]; !ok {
-			a := netip.MustParseAddrPort(g).Addr()
-			byAddr[a] = append(byAddr[a], g)
+// sameKeys reports whether two maps have the same keys.
+func sameKeys(a, b map[netip.AddrPort]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			return false
 		}
 	}
-	used := map[string]bool{}
-	for _, k := range sortedKeys(want) {
+	return true
+}
+
+// diffTargets lists missing, extra and wrong-port targets: want maps
+// addr:port to the endpoint's node, got to the chain of the DNAT.
+func diffTargets(port, path string, want, got map[netip.AddrPort]string) []string {
+	var out []string
+	byAddr := map[netip.Addr][]netip.AddrPort{}
+	for _, g := range sortedAddrPorts(got) {
+		if _, ok := want[g]; !ok {
+			byAddr[g.Addr()] = append(byAddr[g.Addr()], g)
+		}
+	}
+	used := map[netip.AddrPort]bool{}
+	for _, k := range sortedAddrPorts(want) {
 		if _, ok := got[k]; ok {
 			continue
 		}
-		if gs := byAddr[netip.MustParseAddrPort(k).Addr()]; len(gs) > 0 {
+		if gs := byAddr[k.Addr()]; len(gs) > 0 {
 			g := gs[0]
-			byAddr[netip.MustParseAddrPort(k).Addr()], used[g] = gs[1:], true
+			byAddr[k.Addr()], used[g] = gs[1:], true
 			out = append(out, fmt.Sprintf("port %s: %swrong port: %s DNATs to %s, the EndpointSlice says %s", port, path, got[g], g, k))
 			continue
 		}
 		out = append(out, fmt.Sprintf("port %s: %smissing endpoint %s (ready, node %q): no DNAT to it", port, path, k, want[k]))
 	}
-	for _, g := range sortedKeys(got) {
+	for _, g := range sortedAddrPorts(got) {
 		if _, ok := want[g]; !ok && !used[g] {
 			out = append(out, fmt.Sprintf("port %s: %sextra DNAT to %s (%s): no ready endpoint there", port, path, g, got[g]))
 		}
 	}
+	return out
+}
+
+// sortedAddrPorts returns a map's keys, sorted.
+func sortedAddrPorts(m map[netip.AddrPort]string) []netip.AddrPort {
+	out := make([]netip.AddrPort, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.SortFunc(out, netip.AddrPort.Compare)
 	return out
 }
 
@@ -203,7 +229,7 @@ func (r *reconciler) staleServices() {
 			continue
 		}
 		id := [2]string{k.ns, k.name}
-		for _, c := range sortedKeys(s.chains) {
+		for _, c := range slices.Compact(slices.Sorted(slices.Values(s.chains))) {
 			byService[id] = append(byService[id], k.String()+": "+c)
 		}
 	}
@@ -242,11 +268,9 @@ func (r *reconciler) sourceRanges(s *corev1.Service) {
 		return
 	}
 	var ev []string
-	for i := range r.in.Report.Exposures {
-		e := &r.in.Report.Exposures[i]
+	for _, e := range r.serviceExposures()[s.Namespace+"/"+s.Name] {
 		o := e.Owner
-		if o.Kind != exposure.KindService || o.Namespace != s.Namespace || o.Name != s.Name ||
-			(e.State != exposure.Forwarded && e.State != exposure.Open) || (o.Via != exposure.ViaNodePort && o.Via != exposure.ViaLoadBalancer) {
+		if o.Via != exposure.ViaNodePort && o.Via != exposure.ViaLoadBalancer {
 			continue
 		}
 		if out := outside(e.Sources, ranges); len(out) > 0 {
@@ -258,6 +282,23 @@ func (r *reconciler) sourceRanges(s *corev1.Service) {
 		ev = slices.Compact(ev)
 		r.add(SourceRangesBypassed, High, serviceRef(s), fmt.Sprintf("reachable from sources outside loadBalancerSourceRanges %s", strings.Join(sourceRanges(s), ", ")), capList(ev, 20))
 	}
+}
+
+// serviceExposures indexes the open and forwarded exposures owned by a
+// Service, by "namespace/name" (built on first use).
+func (r *reconciler) serviceExposures() map[string][]*exposure.Exposure {
+	if r.bySvc != nil {
+		return r.bySvc
+	}
+	r.bySvc = map[string][]*exposure.Exposure{}
+	for i := range r.in.Report.Exposures {
+		e := &r.in.Report.Exposures[i]
+		if e.Owner.Kind == exposure.KindService && (e.State == exposure.Forwarded || e.State == exposure.Open) {
+			k := e.Owner.Namespace + "/" + e.Owner.Name
+			r.bySvc[k] = append(r.bySvc[k], e)
+		}
+	}
+	return r.bySvc
 }
 
 // parsePrefixes parses CIDRs, skipping bad ones.
