@@ -26,8 +26,10 @@ func (k svcKey) String() string {
 // svcRules is what a node's rules program for one Service port.
 type svcRules struct {
 	// chains that hold rules naming the Service port (evidence of
-	// staleness; map elements count as "map NAME"), possibly repeated.
-	chains []string
+	// staleness; map elements count as "map NAME"): the first
+	// maxChainsKept, possibly repeated, of nChains.
+	chains  []string
+	nChains int
 	// nodePorts: "tcp/30080" → the rule or map element programming it.
 	nodePorts map[string]string
 	// dests: "192.0.2.3/tcp/80" → rule or element, for externalIPs and
@@ -313,14 +315,16 @@ func cniChainIDs(t *nf.Table) map[string]string {
 }
 
 // perServiceChain reports a kube-proxy chain that belongs to one Service
-// port.
+// port (KUBE-SVC-, KUBE-SVL-, KUBE-EXT-, KUBE-FW-, KUBE-SEP-).
 func perServiceChain(name string) bool {
-	for _, p := range []string{"KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-"} {
-		if strings.HasPrefix(name, p) {
-			return true
-		}
+	if len(name) < 9 || name[:5] != "KUBE-" {
+		return false
 	}
-	return false
+	switch name[5:9] {
+	case "SVC-", "SVL-", "EXT-", "SEP-":
+		return true
+	}
+	return name[5:8] == "FW-"
 }
 
 // serviceChains maps kube-proxy's per-Service chains to their Service
@@ -389,10 +393,17 @@ func jumpTarget(t *nf.Table, r *nf.Rule) *nf.Chain {
 // addChain records a chain of the Service port (rules of a chain come in a
 // row: repeats are skipped cheaply).
 func (s *svcRules) addChain(name string) {
-	if n := len(s.chains); n == 0 || s.chains[n-1] != name {
+	if n := len(s.chains); n > 0 && s.chains[n-1] == name {
+		return
+	}
+	s.nChains++
+	if len(s.chains) < maxChainsKept {
 		s.chains = append(s.chains, name)
 	}
 }
+
+// maxChainsKept bounds the chains kept as evidence per Service port.
+const maxChainsKept = 20
 
 // hasRules reports whether a chain exists and has rules.
 func hasRules(c *nf.Chain) bool { return c != nil && len(c.Rules) > 0 }

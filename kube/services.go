@@ -232,6 +232,9 @@ func (r *reconciler) staleServices() {
 		for _, c := range slices.Compact(slices.Sorted(slices.Values(s.chains))) {
 			byService[id] = append(byService[id], k.String()+": "+c)
 		}
+		if more := s.nChains - len(s.chains); more > 0 {
+			byService[id] = append(byService[id], fmt.Sprintf("%s: ... and %d more chains", k, more))
+		}
 	}
 	for id, ev := range byService {
 		slices.Sort(ev)
