@@ -5,8 +5,8 @@ import (
 	"net/netip"
 	"runtime"
 	"syscall"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/exposure-audit/exposure/exposure"
 	"github.com/exposure-audit/exposure/internal/gen/kubeobjects"
