@@ -49,7 +49,7 @@ func reconcile(in Input) (*Result, error) {
 	ix := newIndex(in.Inventory)
 	j := newJoiner(ix, in.Node)
 	j.join(in.Report)
-	r := &reconciler{in: in, ix: ix, j: j, rules: newRuleIndex(in.Ruleset)}
+	r := &reconciler{in: in, ix: ix, j: j, rules: newRuleIndex(in.Ruleset), out: []Finding{}}
 	r.services()
 	r.staleServices()
 	r.hostPorts()
