@@ -53,13 +53,12 @@ func loadRules(t testing.TB, rel string, edit func(string) string) *nf.Ruleset {
 	return rs
 }
 
-// analyze computes the node's TCP exposure map on eth0 (the client side)
-// and eth1 (the uplink, where LoadBalancer and externalIP traffic would
-// arrive too).
-func analyze(t testing.TB, rs *nf.Ruleset, env *nf.Env, ls []exposure.Listener) *exposure.Report {
+// analyze computes the node's TCP and UDP exposure map of packets arriving
+// on iface.
+func analyze(t testing.TB, rs *nf.Ruleset, env *nf.Env, iface string, ls []exposure.Listener) *exposure.Report {
 	t.Helper()
 	rep, err := exposure.Analyze(exposure.Input{Ruleset: rs, Env: env, Listeners: ls},
-		exposure.Options{Protos: []string{"tcp", "udp"}, Ifaces: []string{"eth0"}, Workers: 2})
+		exposure.Options{Protos: []string{"tcp", "udp"}, Ifaces: []string{iface}, Workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/exposure-audit/exposure/exposure"
+	nf "github.com/exposure-audit/exposure/netfilter"
 )
 
 // edit changes an inventory for one case.
@@ -82,21 +83,29 @@ type reconcileCase struct {
 	rulesEdit func(string) string
 	edits     []edit
 	listeners []exposure.Listener
-	want      []string
+	// inv replaces the recorded objects; node, env and iface the lab node.
+	inv   func(testing.TB) *Inventory
+	node  string
+	env   *nf.Env
+	iface string
+	want  []string
 	// evidence: a finding id → a substring one of its evidence lines holds.
 	evidence map[FindingID]string
 }
 
 func runReconcile(t *testing.T, tc reconcileCase) (*Result, *exposure.Report) {
 	t.Helper()
-	inv := corpusInventory(t)
+	load, node, env, iface := corpusInventory, "kp-node", labEnv(), "eth0"
+	if tc.inv != nil {
+		load, node, env, iface = tc.inv, tc.node, tc.env, tc.iface
+	}
+	inv := load(t)
 	for _, e := range tc.edits {
 		e(inv)
 	}
 	rs := loadRules(t, tc.rules, tc.rulesEdit)
-	env := labEnv()
-	rep := analyze(t, rs, env, tc.listeners)
-	res, err := Reconcile(Input{Inventory: inv, Node: "kp-node", Report: rep, Ruleset: rs, Listeners: tc.listeners, Env: env})
+	rep := analyze(t, rs, env, iface, tc.listeners)
+	res, err := Reconcile(Input{Inventory: inv, Node: node, Report: rep, Ruleset: rs, Listeners: tc.listeners, Env: env})
 	if err != nil {
 		t.Fatal(err)
 	}

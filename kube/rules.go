@@ -188,7 +188,7 @@ func (ri *ruleIndex) iptablesTable(t *nf.Table) {
 			switch {
 			case strings.HasPrefix(c.Name, "CNI-DN-") || strings.HasPrefix(c.Name, "KUBE-HP-") || strings.HasPrefix(c.Name, "CNI-HOSTPORT-DNAT"):
 				ri.iptablesHostport(c, r)
-			case strings.HasPrefix(c.Name, "OVN-KUBE-NODEPORT") || strings.HasPrefix(c.Name, "OVN-KUBE-EXTERNALIP"):
+			case strings.HasPrefix(c.Name, "OVN-KUBE-NODEPORT") || strings.HasPrefix(c.Name, "OVN-KUBE-EXTERNALIP") || strings.HasPrefix(c.Name, "OVN-KUBE-ETP"):
 				ri.ovnRule(c, r)
 			case strings.HasPrefix(c.Name, "KUBE-"):
 				ri.kubeProxyRule(t, c, r)
