@@ -158,7 +158,8 @@ func setServiceOwner(o *exposure.Owner, ref svcPortRef) {
 	if o.Via == "" || o.Via == exposure.ViaNodePort || o.Via == exposure.ViaExternalIP || o.Via == exposure.ViaLoadBalancer {
 		o.Via = ref.via
 	}
-	if len(o.SourceRanges) == 0 && ref.via != exposure.ViaExternalIP {
+	if len(o.SourceRanges) == 0 && o.Via == exposure.ViaLoadBalancer {
+		// kube-proxy applies loadBalancerSourceRanges to the LB IPs only.
 		o.SourceRanges = append([]string(nil), sourceRanges(ref.svc)...)
 	}
 }
