@@ -192,6 +192,15 @@ func TestReconcileKubeProxy(t *testing.T) {
 		{name: "nftables step 04 (flushed chains are not rules)", rules: nft04, edits: []edit{deleteService("svc-nodeport")}, want: []string{lbRanges}},
 		{name: "nftables step 04 with the step 01 objects", rules: nft04,
 			want: []string{"service-not-programmed Service default/svc-nodeport", lbRanges}},
+		{name: "nftables Local endpoint moved to another node", rules: nft01, edits: []edit{editSlice("svc-local", func(s *discoveryv1.EndpointSlice) {
+			other := "kp-other"
+			s.Endpoints[0].NodeName = &other
+		})}, want: []string{"endpoints-mismatch Service default/svc-local", lbRanges},
+			evidence: map[FindingID]string{EndpointsMismatch: "local path extra DNAT to 198.51.100.11:8080 (local-YFNJHNZX-default/svc-local/tcp/http)"}},
+		{name: "nftables endpoint moved", rules: nft01, edits: []edit{editSlice("svc-extip", func(s *discoveryv1.EndpointSlice) {
+			s.Endpoints[1].Addresses = []string{"198.51.100.14"}
+		})}, want: []string{"endpoints-mismatch Service default/svc-extip", lbRanges},
+			evidence: map[FindingID]string{EndpointsMismatch: "missing endpoint 198.51.100.14:8080"}},
 		{name: "nftables step 07 (re-created)", rules: nft07, want: []string{lbRanges}},
 	}
 	for _, tc := range tests {
