@@ -213,18 +213,27 @@ func cmpProto(p corev1.Protocol) corev1.Protocol {
 // host process it already names.
 func (j *joiner) open(e *exposure.Exposure) {
 	l := e.Listener
+	if s := j.healthCheck(e.Proto, e.PortFrom); s != nil && e.PortFrom == e.PortTo {
+		e.Owner.Kind, e.Owner.Namespace, e.Owner.Name = exposure.KindService, s.Namespace, s.Name
+		e.Owner.Port, e.Owner.Via = "", exposure.ViaHealthCheckNodePort
+		return
+	}
 	if pc, ok := j.listenerPod(l); ok && pc.pod.Spec.HostNetwork {
 		e.Owner.Kind, e.Owner.Namespace, e.Owner.Name = exposure.KindPod, pc.pod.Namespace, pc.pod.Name
 		e.Owner.ContainerName, e.Owner.Via = pc.name, exposure.ViaHostNetwork
 		if e.Owner.Container == "" {
 			e.Owner.Container = l.Container
 		}
-		return
 	}
-	if s := j.health[e.PortFrom]; s != nil && e.PortFrom == e.PortTo && e.Proto == "tcp" {
-		e.Owner.Kind, e.Owner.Namespace, e.Owner.Name = exposure.KindService, s.Namespace, s.Name
-		e.Owner.Port, e.Owner.Via = "", exposure.ViaHealthCheckNodePort
+}
+
+// healthCheck returns the Service whose healthCheckNodePort is proto/port
+// (kube-proxy serves it over TCP for Local LoadBalancers).
+func (j *joiner) healthCheck(proto string, port int) *corev1.Service {
+	if proto != "tcp" {
+		return nil
 	}
+	return j.health[port]
 }
 
 // listenerPod finds the pod and container of a listener: by container id

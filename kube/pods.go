@@ -132,8 +132,8 @@ func (r *reconciler) hostNetwork() {
 	undeclared := map[*corev1.Pod][]string{}
 	wildcard := map[*corev1.Pod][]string{}
 	for _, l := range r.in.Listeners {
-		if !l.HostNetNS || loopback(l.Addr) {
-			continue
+		if !l.HostNetNS || loopback(l.Addr) || r.j.healthCheck(l.Proto, l.Port) != nil {
+			continue // kube-proxy's health check server answers for the Service
 		}
 		pc, ok := r.j.listenerPod(l)
 		if !ok || !pc.pod.Spec.HostNetwork {

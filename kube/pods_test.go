@@ -28,7 +28,20 @@ func exporter() corev1.Pod {
 	return p
 }
 
+// kubeProxyPod is kube-proxy's DaemonSet pod (hostNetwork, no ports
+// declared), container kp1.
+func kubeProxyPod() corev1.Pod {
+	p := pod("kube-system", "kube-proxy-x", "uid-kp", "kp-node", "", true, container("kube-proxy"))
+	p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "kube-proxy", ContainerID: "cri-o://kp1"}}
+	return p
+}
+
 var (
+	// kube-proxy serving svc-local's health check and its own healthz.
+	kubeProxyListen = []exposure.Listener{
+		{Proto: "tcp", Addr: "0.0.0.0", Port: 30090, Wildcard: true, PID: 7, Process: "kube-proxy", Container: "kp1", HostNetNS: true},
+		{Proto: "tcp", Addr: "0.0.0.0", Port: 10256, Wildcard: true, PID: 7, Process: "kube-proxy", Container: "kp1", HostNetNS: true},
+	}
 	exporterListen = []exposure.Listener{
 		{Proto: "tcp", Addr: "0.0.0.0", Port: 9100, Wildcard: true, PID: 10, Process: "node_exporter", Container: "abc123", HostNetNS: true},
 		{Proto: "tcp", Addr: "192.0.2.2", Port: 9200, PID: 10, Process: "node_exporter", Container: "abc123", HostNetNS: true},
@@ -59,6 +72,10 @@ func TestReconcilePods(t *testing.T) {
 			want: []string{allIfaces, lbRanges, "undeclared-host-port Pod monitoring/node-exporter", "wildcard-host-bind Pod monitoring/node-exporter"},
 			evidence: map[FindingID]string{UndeclaredHostPort: "tcp 192.0.2.2:9200 node_exporter[10] container abc123",
 				WildcardHostBind: "tcp 0.0.0.0:9100 node_exporter[10]"}},
+		{name: "kube-proxy pod: health check port explained, healthz not declared", rules: cniExample,
+			edits: []edit{addPods(webPod(allWebPorts()...), kubeProxyPod())}, listeners: kubeProxyListen,
+			want: []string{allIfaces, lbRanges, "undeclared-host-port Pod kube-system/kube-proxy-x", "wildcard-host-bind Pod kube-system/kube-proxy-x"},
+			evidence: map[FindingID]string{UndeclaredHostPort: "tcp 0.0.0.0:10256 kube-proxy[7]"}},
 		{name: "socket nothing explains", rules: cniExample, edits: []edit{addPods(webPod(allWebPorts()...))}, listeners: []exposure.Listener{sshd, orphaned},
 			want: []string{allIfaces, lbRanges, "unowned-exposure  /tcp/192.0.2.2:7777"}},
 	}
@@ -72,7 +89,8 @@ func TestReconcilePods(t *testing.T) {
 
 // TestJoinOwners: the owners Reconcile writes into the exposure map.
 func TestJoinOwners(t *testing.T) {
-	tc := reconcileCase{rules: cniExample, edits: []edit{addPods(webPod(allWebPorts()...), exporter())}, listeners: append(exporterListen, sshd)}
+	tc := reconcileCase{rules: cniExample, edits: []edit{addPods(webPod(allWebPorts()...), exporter(), kubeProxyPod())},
+		listeners: append(append(exporterListen, sshd), kubeProxyListen...)}
 	_, rep := runReconcile(t, tc)
 	got := map[string]string{}
 	for _, e := range rep.Exposures {
@@ -91,6 +109,8 @@ func TestJoinOwners(t *testing.T) {
 		"tcp/30080": "kube-proxy Service default/svc-nodeport:http nodePort",
 		"tcp/30081": "kube-proxy Service default/svc-lb:http nodePort",
 		"tcp/30082": "kube-proxy Service default/svc-local:http nodePort",
+		"tcp/30090": "kube-proxy Service default/svc-local:http healthCheckNodePort",
+		"tcp/10256": "host Pod pod kube-system/kube-proxy-x/kube-proxy hostNetwork",
 	}
 	for k, w := range want {
 		if got[k] != w {
