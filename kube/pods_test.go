@@ -74,7 +74,7 @@ func TestReconcilePods(t *testing.T) {
 				WildcardHostBind: "tcp 0.0.0.0:9100 node_exporter[10]"}},
 		{name: "kube-proxy pod: health check port explained, healthz not declared", rules: cniExample,
 			edits: []edit{addPods(webPod(allWebPorts()...), kubeProxyPod())}, listeners: kubeProxyListen,
-			want: []string{allIfaces, lbRanges, "undeclared-host-port Pod kube-system/kube-proxy-x", "wildcard-host-bind Pod kube-system/kube-proxy-x"},
+			want:     []string{allIfaces, lbRanges, "undeclared-host-port Pod kube-system/kube-proxy-x", "wildcard-host-bind Pod kube-system/kube-proxy-x"},
 			evidence: map[FindingID]string{UndeclaredHostPort: "tcp 0.0.0.0:10256 kube-proxy[7]"}},
 		{name: "socket nothing explains", rules: cniExample, edits: []edit{addPods(webPod(allWebPorts()...))}, listeners: []exposure.Listener{sshd, orphaned},
 			want: []string{allIfaces, lbRanges, "unowned-exposure  /tcp/192.0.2.2:7777"}},
