@@ -60,21 +60,35 @@ func (a *analyzer) chainIn(cc chainCache, ch *nf.Chain) *chainInfo {
 	return ci
 }
 
-// chain returns the shared cached cuts of ch.
+// chain returns the shared cached cuts of ch. The cuts and signatures of
+// its rules share one allocation each.
 func (a *analyzer) chain(ch *nf.Chain) *chainInfo {
 	if v, ok := a.info.Load(ch); ok {
 		return v.(*chainInfo)
 	}
-	ci := &chainInfo{rules: make([]*cuts, len(ch.Rules)), sigs: make([][]uint64, len(ch.Rules)), index: chainPortCuts(ch, a.env)}
+	n := len(ch.Rules)
+	ci := &chainInfo{rules: make([]*cuts, n), sigs: make([][]uint64, n)}
+	store := make([]cuts, 0, n)
+	var sigs []uint64
 	var all []addrRange
 	for i, r := range ch.Rules {
-		if c := ruleCuts(r, a.env); !c.empty() {
-			kept := c
-			ci.rules[i] = &kept
-			ci.sigs[i] = a.dstSig(c.dsts)
-			all = append(all, c.dsts...)
+		c := ruleCuts(r, a.env)
+		if c.empty() {
+			continue
 		}
+		store = append(store, c)
+		ci.rules[i] = &store[len(store)-1]
+		if len(c.dsts) > 0 {
+			if sigs == nil {
+				sigs = make([]uint64, 0, (n-i)*len(a.locals))
+			}
+			start := len(sigs)
+			sigs = a.appendDstSig(sigs, c.dsts)
+			ci.sigs[i] = sigs[start:len(sigs):len(sigs)]
+		}
+		all = append(all, c.dsts...)
 	}
+	ci.index = chainPortCuts(ch, ci.rules)
 	if ch.Index != nil && ch.Index.Field == nf.FieldDst {
 		ci.sig = a.dstSig(all)
 	}
@@ -98,15 +112,19 @@ func (a *analyzer) dstSig(rs []addrRange) []uint64 {
 	if len(rs) == 0 {
 		return nil
 	}
-	sig := make([]uint64, len(a.locals))
-	for i, l := range a.locals {
+	return a.appendDstSig(make([]uint64, 0, len(a.locals)), rs)
+}
+
+// appendDstSig appends dstSig(rs) to sig.
+func (a *analyzer) appendDstSig(sig []uint64, rs []addrRange) []uint64 {
+	for _, l := range a.locals {
 		h := uint64(14695981039346656037)
 		for j, r := range rs {
 			if inRange(r, l) {
 				h = (h ^ uint64(j+1)) * 1099511628211
 			}
 		}
-		sig[i] = h
+		sig = append(sig, h)
 	}
 	return sig
 }

@@ -95,6 +95,15 @@ func ruleCuts(r *nf.Rule, env *nf.Env) cuts {
 	return c
 }
 
+// oneProto[p:p+1] is the protocol list of a rule for protocol p alone.
+var oneProto = func() []uint8 {
+	out := make([]uint8, 256)
+	for i := range out {
+		out[i] = uint8(i)
+	}
+	return out
+}()
+
 // ruleProtos returns the protocols of the rule's first protocol test when
 // only field matches and comments precede it (nothing with an effect or
 // an assumption), or nil.
@@ -107,6 +116,9 @@ func ruleProtos(es []nf.Expr) []uint8 {
 			}
 			if m.Neg || m.Op != nf.OpIn || m.Mask != 0 || len(m.Values) == 0 {
 				return nil
+			}
+			if v := m.Values[0]; len(m.Values) == 1 && v.Kind == nf.ValInt && v.Lo == v.Hi && v.Lo <= 255 {
+				return oneProto[v.Lo : v.Lo+1 : v.Lo+1]
 			}
 			out := []uint8{}
 			for _, v := range m.Values {
@@ -319,15 +331,18 @@ func opaqueCuts(e nf.Expr, c *cuts) {
 // rules filed under the packet's port, so the rules of every other port
 // never show up in a trace; their ports are cuts as soon as the chain is
 // entered.
-func chainPortCuts(ch *nf.Chain, env *nf.Env) *portIndex {
+func chainPortCuts(ch *nf.Chain, rules []*cuts) *portIndex {
 	if ch.Index == nil || ch.Index.Field != nf.FieldDPort {
 		return nil
 	}
 	var any []portRange
 	by := map[uint8][]portRange{}
 	atom := false
-	for _, r := range ch.Rules {
-		rc := ruleCuts(r, env)
+	for _, rc := range rules {
+		if rc == nil {
+			// No cuts: no port test either.
+			continue
+		}
 		atom = atom || rc.atom
 		if rc.protos == nil {
 			any = append(any, rc.pranges...)
