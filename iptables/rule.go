@@ -405,7 +405,7 @@ func (p *ruleParser) targetOpt(t token) error {
 	if span, ok := p.span(start+1, p.i); ok {
 		src = span // "NAME --opt ...", as written
 	}
-	e, err := buildTargetText(name, opts, p.fam, isGoto, p.userChain, src)
+	e, err := buildTargetText(name, opts, p.fam, isGoto, p.userChain, src, p.slab)
 	if err != nil {
 		return fmt.Errorf("-j %s: %w", name, err)
 	}
@@ -513,6 +513,8 @@ type exprSlab struct {
 	rules    chunks[nf.Rule]
 	comments chunks[nf.CommentMatch]
 	addrs    chunks[addrCell]
+	verdicts chunks[nf.VerdictExpr]
+	nats     chunks[nf.NATStmt]
 	// single backs the one-rule list build returns.
 	single [1]*nf.Rule
 	// scratch is the rule parser reused from rule to rule.
@@ -537,6 +539,22 @@ func (c *chunks[T]) one() *T {
 	}
 	c.buf = c.buf[:len(c.buf)+1]
 	return &c.buf[len(c.buf)-1]
+}
+
+func (s *exprSlab) verdict(v nf.Verdict) *nf.VerdictExpr {
+	if s == nil {
+		return &nf.VerdictExpr{V: v}
+	}
+	e := s.verdicts.one()
+	e.V = v
+	return e
+}
+
+func (s *exprSlab) nat() *nf.NATStmt {
+	if s == nil {
+		return &nf.NATStmt{}
+	}
+	return s.nats.one()
 }
 
 func (s *exprSlab) comment() *nf.CommentMatch {

@@ -21,18 +21,19 @@ var continueTargets = map[string]bool{
 // Names that are not targets the package knows are user chains; Validate
 // reports those that do not exist.
 func buildTarget(name string, opts []opt, fam nf.IPFamily, isGoto bool, userChain func(string) bool) (nf.Expr, error) {
-	return buildTargetText(name, opts, fam, isGoto, userChain, "")
+	return buildTargetText(name, opts, fam, isGoto, userChain, "", nil)
 }
 
 // buildTargetText is buildTarget with the target's source text ("DNAT
 // --to-destination ..."), which statements keep; "" rebuilds it from the
-// options.
-func buildTargetText(name string, opts []opt, fam nf.IPFamily, isGoto bool, userChain func(string) bool, text string) (nf.Expr, error) {
+// options. Jumps and NAT statements, which most rules of a large dump end
+// with, come from slab when there is one.
+func buildTargetText(name string, opts []opt, fam nf.IPFamily, isGoto bool, userChain func(string) bool, text string, slab *exprSlab) (nf.Expr, error) {
 	if text == "" {
 		text = targetText(name, opts)
 	}
 	if isGoto {
-		return &nf.VerdictExpr{V: nf.Verdict{Kind: nf.VerdictGoto, Chain: name}}, nil
+		return slab.verdict(nf.Verdict{Kind: nf.VerdictGoto, Chain: name}), nil
 	}
 	switch name {
 	case "ACCEPT":
@@ -48,7 +49,7 @@ func buildTargetText(name string, opts []opt, fam nf.IPFamily, isGoto bool, user
 	case "MARK", "CONNMARK":
 		return markTarget(name, opts, text)
 	case "DNAT", "SNAT", "MASQUERADE", "REDIRECT":
-		return natTarget(name, opts, fam, text)
+		return natTarget(name, opts, fam, text, slab)
 	case "NOTRACK":
 		return &nf.NotrackStmt{Text: text}, nil
 	case "CT":
@@ -67,7 +68,7 @@ func buildTargetText(name string, opts []opt, fam nf.IPFamily, isGoto bool, user
 	// Anything else without options is a jump to a user chain (Validate
 	// reports a missing one); with options it is a target we do not know.
 	if len(opts) == 0 || (userChain != nil && userChain(name)) {
-		return &nf.VerdictExpr{V: nf.Verdict{Kind: nf.VerdictJump, Chain: name}}, nil
+		return slab.verdict(nf.Verdict{Kind: nf.VerdictJump, Chain: name}), nil
 	}
 	return &nf.UnknownTarget{Name: name, Text: text}, nil
 }
@@ -195,7 +196,7 @@ func markOption(o opt, conn bool, text string) (nf.Expr, error) {
 	return s, nil
 }
 
-func natTarget(name string, opts []opt, fam nf.IPFamily, text string) (nf.Expr, error) {
+func natTarget(name string, opts []opt, fam nf.IPFamily, text string, slab *exprSlab) (nf.Expr, error) {
 	var kind nf.NATKind
 	switch name {
 	case "DNAT":
@@ -207,7 +208,8 @@ func natTarget(name string, opts []opt, fam nf.IPFamily, text string) (nf.Expr, 
 	case "REDIRECT":
 		kind = nf.NATRedirect
 	}
-	s := &nf.NATStmt{Kind: kind, Text: text}
+	s := slab.nat()
+	*s = nf.NATStmt{Kind: kind, Text: text}
 	for _, o := range opts {
 		switch o.name {
 		case "--to-destination", "--to-source", "--to":
