@@ -136,9 +136,12 @@ func exposures(u unit, iv interval, g group, everyone bool) []Exposure {
 		srcs = []string{netip.PrefixFrom(u.src.lo, 0).String()}
 	}
 	var out []Exposure
-	for _, r := range g.ans.rows {
+	shown := g.ans.shownRows()
+	for i, r := range g.ans.rows {
+		o := shown[i].owner
+		o.SourceRanges = slices.Clone(o.SourceRanges)
 		e := Exposure{Proto: protoLabel(u.proto), Addr: u.addr.String(), PortFrom: int(iv.lo), PortTo: int(iv.hi),
-			State: r.state, Sources: srcs, Iface: u.iface, To: targets(r.to, iv), Owner: attribute(r),
+			State: r.state, Sources: srcs, Iface: u.iface, To: targets(r.to, shown[i].addrs, iv), Owner: o,
 			Path: r.path, Conditions: r.conds}
 		if r.listener != nil {
 			e.Listener = *r.listener
@@ -155,6 +158,29 @@ func exposures(u unit, iv interval, g group, everyone bool) []Exposure {
 	return out
 }
 
+// shown is what every exposure of an answer row repeats: its owner and
+// the addresses of its targets.
+type shown struct {
+	owner Owner
+	addrs []string
+}
+
+// shownRows computes the shown parts of every row of the answer once: an
+// answer is shared by the exposures of many intervals and addresses.
+// Assembly is sequential.
+func (ans *answer) shownRows() []shown {
+	if ans.shown == nil {
+		ans.shown = make([]shown, len(ans.rows))
+		for i, r := range ans.rows {
+			ans.shown[i].owner = attribute(r)
+			for _, t := range r.to {
+				ans.shown[i].addrs = append(ans.shown[i].addrs, t.addr.String())
+			}
+		}
+	}
+	return ans.shown
+}
+
 func sourceList(rs []addrRange) []string {
 	out := []string{}
 	for _, r := range rs {
@@ -165,10 +191,10 @@ func sourceList(rs []addrRange) []string {
 	return out
 }
 
-func targets(ts []target, iv interval) []Target {
-	out := []Target{}
-	for _, t := range ts {
-		x := Target{Addr: t.addr.String(), Port: t.port, Probability: t.prob}
+func targets(ts []target, addrs []string, iv interval) []Target {
+	out := make([]Target, 0, len(ts))
+	for i, t := range ts {
+		x := Target{Addr: addrs[i], Port: t.port, Probability: t.prob}
 		if t.same {
 			x.Port = int(iv.lo)
 			if iv.hi > iv.lo {

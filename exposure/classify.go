@@ -19,6 +19,8 @@ type answer struct {
 	// echo: an outcome kept the probe's destination address while being
 	// forwarded or DNATed, so the answer names the probed address.
 	echo bool
+	// shown caches what the exposures of each row repeat (see shownRows).
+	shown []shown
 }
 
 // row is one state of an answer.
