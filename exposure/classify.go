@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	nf "github.com/exposure-audit/exposure/netfilter"
 	"github.com/exposure-audit/exposure/trace"
@@ -231,23 +232,25 @@ func (a *analyzer) groupRows(os []trace.Outcome, pr probe) []row {
 		total = 1
 	}
 	var rows []row
-	probs := map[string]float64{}
+	// probs[i] sums the probability of rows[i]'s state (a row per state).
+	var probs []float64
 	for _, o := range os {
 		r := a.outcomeRow(o, pr)
-		probs[r.state] += o.Probability / total
 		i := slices.IndexFunc(rows, func(x row) bool { return x.state == r.state })
 		if i < 0 {
 			rows = append(rows, r)
+			probs = append(probs, 0)
 			i = len(rows) - 1
 		} else {
 			rows[i].to = addTargets(rows[i].to, r.to)
 		}
+		probs[i] += o.Probability / total
 	}
 	for i := range rows {
 		for j := range rows[i].to {
 			rows[i].to[j].prob /= total
 		}
-		if p := probs[rows[i].state]; len(rows) > 1 {
+		if p := probs[i]; len(rows) > 1 {
 			rows[i].conds = append(rows[i].conds, fmt.Sprintf("with probability %.4g (random choice)", p))
 		}
 	}
@@ -268,7 +271,10 @@ func addTargets(dst, src []target) []target {
 
 // answerKey identifies an answer: two classes with the same key merge.
 func answerKey(rows []row) string {
-	b := make([]byte, 0, 256)
+	buf := keyBufs.Get().(*[]byte)
+	defer keyBufs.Put(buf)
+	b := (*buf)[:0]
+	defer func() { *buf = b[:0] }()
 	for _, r := range rows {
 		b = append(b, r.state...)
 		b = append(b, '|')
@@ -304,6 +310,9 @@ func answerKey(rows []row) string {
 	}
 	return string(b)
 }
+
+// keyBufs are answerKey's scratch buffers (a key is a few kilobytes).
+var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // protoNumber maps the analysed protocol names.
 func protoNumber(name string, v4 bool) (uint8, error) {
