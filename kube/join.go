@@ -106,23 +106,26 @@ func containerID(s string) string {
 	return s
 }
 
-// join sets the owner of every open or forwarded exposure.
+// join sets the owner of every open or forwarded exposure, and of the
+// closed or filtered single ports kube-proxy or OVN-Kubernetes decide (a
+// Service without endpoints: kube-proxy rejects or drops its ports).
 func (j *joiner) join(rep *exposure.Report) {
 	if rep == nil {
 		return
 	}
 	for i := range rep.Exposures {
 		e := &rep.Exposures[i]
-		if e.State != exposure.Open && e.State != exposure.Forwarded {
-			continue
-		}
 		switch {
 		case e.Owner.Kind == exposure.KindService:
 			j.checkService(e)
 		case e.State == exposure.Forwarded:
 			j.forwarded(e)
-		default:
+		case e.State == exposure.Open:
 			j.open(e)
+		case e.PortFrom == e.PortTo && (e.Owner.Component == exposure.CompKubeProxy || e.Owner.Component == exposure.CompOVNK):
+			if ref, ok := j.servicePortAt(e); ok {
+				setServiceOwner(&e.Owner, ref)
+			}
 		}
 	}
 }

@@ -228,3 +228,33 @@ func dropEndpointComments(s string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestJoinServiceWithoutEndpoints: kube-proxy's nftables mode rejects a
+// NodePort without endpoints through @no-endpoint-nodeports, whose rule
+// names no Service; the join names it by its nodePort.
+func TestJoinServiceWithoutEndpoints(t *testing.T) {
+	tc := reconcileCase{rules: nft01, rulesEdit: func(s string) string {
+		return strings.Replace(s, `comment "vmap to drop or reject packets to service nodeports with no endpoints"`,
+			`comment "vmap to drop or reject packets to service nodeports with no endpoints"
+		elements = { tcp . 30083 comment "default/svc-empty:http" : goto reject-chain }`, 1)
+	}, edits: []edit{func(inv *Inventory) {
+		s := inv.Services[0]
+		s.Name, s.Spec.Type = "svc-empty", corev1.ServiceTypeNodePort
+		s.Spec.Ports = []corev1.ServicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80, NodePort: 30083}}
+		inv.Services = append(inv.Services, s)
+	}}, want: []string{lbRanges}}
+	res, rep := runReconcile(t, tc)
+	checkFindings(t, tc, res)
+	found := false
+	for _, e := range rep.Exposures {
+		if e.Addr == "192.0.2.2" && e.Proto == "tcp" && e.PortFrom == 30083 && e.PortTo == 30083 {
+			found = true
+			if got := exposure.ObjectText(e.Owner) + " " + string(e.Owner.Via) + " " + e.State; got != "default/svc-empty:http nodePort filtered" {
+				t.Errorf("got 192.0.2.2:30083 %q, want default/svc-empty:http nodePort filtered (reject: ICMP port unreachable)", got)
+			}
+		}
+	}
+	if !found {
+		t.Error("got no single-port exposure at 192.0.2.2:30083, want the rejected NodePort")
+	}
+}
