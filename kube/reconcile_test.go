@@ -158,6 +158,9 @@ func TestReconcileKubeProxy(t *testing.T) {
 			"service-not-programmed Service default/svc-extip", "service-not-programmed Service default/svc-lb",
 			"service-not-programmed Service default/svc-local", "service-not-programmed Service default/svc-nodeport"},
 			evidence: map[FindingID]string{ServiceNotProgrammed: "loadBalancer tcp 203.0.113.51:80 (port http, 1 ready endpoint)"}},
+		{name: "iptables nat table flushed (filter rules still name the Services)", rules: ipt01, rulesEdit: flushNAT, want: []string{
+			"service-not-programmed Service default/svc-extip", "service-not-programmed Service default/svc-lb",
+			"service-not-programmed Service default/svc-local", "service-not-programmed Service default/svc-nodeport"}},
 		{name: "iptables endpoint moved", rules: ipt01, edits: []edit{editSlice("svc-extip", func(s *discoveryv1.EndpointSlice) {
 			s.Endpoints[1].Addresses = []string{"198.51.100.14"}
 		})}, want: []string{"endpoints-mismatch Service default/svc-extip", allIfaces, lbRanges},
@@ -257,4 +260,21 @@ func TestJoinServiceWithoutEndpoints(t *testing.T) {
 	if !found {
 		t.Error("got no single-port exposure at 192.0.2.2:30083, want the rejected NodePort")
 	}
+}
+
+// flushNAT is `iptables -t nat -F` on an iptables-save text: the nat
+// table's rules go, its chains stay.
+func flushNAT(s string) string {
+	var out []string
+	nat := false
+	for _, line := range strings.Split(s, "\n") {
+		switch {
+		case strings.HasPrefix(line, "*"):
+			nat = line == "*nat"
+		case nat && strings.HasPrefix(line, "-A "):
+			continue
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
 }

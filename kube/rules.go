@@ -44,6 +44,12 @@ type svcRules struct {
 	local      map[netip.AddrPort]string
 	localJumps []localJump
 	hasLocal   bool
+	// proxied: the Service port has per-Service chains with rules
+	// (KUBE-SVC/SVL/EXT/FW/SEP-*, nft service-/external-/firewall-/local-/
+	// endpoint-): kube-proxy's NAT for it is there, its DNAT targets can be
+	// compared. Filter rules naming it (firewall drops, health checks, "has
+	// no endpoints" rejects) do not count.
+	proxied bool
 	// health: healthCheckNodePort accept rules (iptables mode), by port.
 	health map[string]string
 }
@@ -206,6 +212,7 @@ func (ri *ruleIndex) serviceChain(t *nf.Table, c *nf.Chain) {
 		return
 	}
 	s.addChain(c.Name)
+	s.proxied = true
 	ri.families[t.Family] = true
 	sep, svl := strings.HasPrefix(c.Name, "KUBE-SEP-"), strings.HasPrefix(c.Name, "KUBE-SVL-")
 	for _, r := range c.Rules {

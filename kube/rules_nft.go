@@ -23,6 +23,7 @@ func (ri *ruleIndex) nftKubeProxy(t *nf.Table) {
 		}
 		s := ri.svc(svcKey{ns: m[2], name: m[3], port: m[5]})
 		s.addChain(c.Name)
+		s.proxied = true
 		ri.families[t.Family] = true
 		for _, r := range c.Rules {
 			ri.nftChainRule(s, m[1], c, r)

@@ -126,11 +126,12 @@ func (r *reconciler) unprogrammed(rep *reportIndex, s *corev1.Service, sp *corev
 // endpointDiff compares the DNAT targets of a Service port's rules with
 // its usable endpoints (of the families the rules program), and, under
 // externalTrafficPolicy Local, the Local path's targets with this node's
-// endpoints. A Service port without rules is not compared (see
-// service-not-programmed).
+// endpoints. A Service port without per-Service NAT chains is not compared
+// (see service-not-programmed): after `iptables -t nat -F` only filter
+// rules name it.
 func (r *reconciler) endpointDiff(s *corev1.Service, sp *corev1.ServicePort) []string {
 	rules := r.rules.svcs[svcKey{s.Namespace, s.Name, sp.Name}]
-	if rules == nil || len(rules.chains) == 0 {
+	if rules == nil || !rules.proxied {
 		return nil
 	}
 	eps := r.ix.endpoints(s, sp)
