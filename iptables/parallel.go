@@ -261,23 +261,9 @@ func (p *saveParser) work(jobs []ruleJob) {
 			// Verdicts are shared within a table (Validate resolves them).
 			w.table, w.cache.targets = t, map[string]nf.Expr{}
 		}
-		raw := j.line
-		j.line = strings.TrimRight(raw, "\r \t")
-		var err error
-		if w.toks, err = tokenizeInto(w.toks[:0], j.line[j.at:]); err != nil {
-			// The tokenizer refuses control characters (validText) as it
-			// goes: a line is read once.
-			if err == errBinary || !validText(j.line) {
-				j.err = nf.Errorf(p.o.File, j.lineNo, badByteCol(j.line), raw, "%v", errBinary)
-			} else {
-				j.err = nf.Errorf(p.o.File, j.lineNo, len(j.line), j.line, "%v", err)
-			}
+		toks, ok := p.tokens(w, j)
+		if !ok {
 			continue
-		}
-		toks := w.toks
-		for k := range toks {
-			toks[k].col += j.at
-			toks[k].end += j.at
 		}
 		env := ruleEnv{fam: j.fam, file: p.o.File, lineNo: j.lineNo, cache: w.cache, slab: &w.slab}
 		rules, err := env.build(toks[0], j.chain.Name, toks[2:], j.ctr, j.line)
@@ -290,4 +276,27 @@ func (p *saveParser) work(jobs []ruleJob) {
 			j.rules = rules
 		}
 	}
+}
+
+// tokens trims and tokenizes a job's line into the worker's buffer, with
+// columns of the whole line; it sets j.err when the line is not valid.
+func (p *saveParser) tokens(w *worker, j *ruleJob) ([]token, bool) {
+	raw := j.line
+	j.line = strings.TrimRight(raw, "\r \t")
+	var err error
+	if w.toks, err = tokenizeInto(w.toks[:0], j.line[j.at:]); err != nil {
+		// The tokenizer refuses control characters (validText) as it goes:
+		// a line is read once.
+		if err == errBinary || !validText(j.line) {
+			j.err = nf.Errorf(p.o.File, j.lineNo, badByteCol(j.line), raw, "%v", errBinary)
+		} else {
+			j.err = nf.Errorf(p.o.File, j.lineNo, len(j.line), j.line, "%v", err)
+		}
+		return nil, false
+	}
+	for k := range w.toks {
+		w.toks[k].col += j.at
+		w.toks[k].end += j.at
+	}
+	return w.toks, true
 }
