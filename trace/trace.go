@@ -60,7 +60,8 @@ func (s *Simulator) Trace(in Input) (Result, error) {
 		}
 		work = append(work, forks...)
 		if len(forks) > 0 {
-			// Each pending branch ends in one outcome at least.
+			// Nearly every pending branch ends in an outcome: make room
+			// for them at once.
 			t.outcomes = slices.Grow(t.outcomes, len(work))
 		}
 		if len(work)+len(t.outcomes) > MaxOutcomes {

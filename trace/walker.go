@@ -59,9 +59,10 @@ type walker struct {
 }
 
 // tracer is what the walkers of one Trace call share: the outcomes found
-// so far, finished walkers to reuse, and a chunk of path nodes. A 10-way
-// fork then costs two walkers (the fork's template and the branch being
-// walked), not eleven.
+// so far, finished walkers to reuse, and a chunk of path nodes. A fork's
+// branches are made one at a time, when taken up, from the forking walker,
+// so n branches that finish without forking again cost two walkers, not
+// n+1.
 type tracer struct {
 	outcomes []Outcome
 	free     []*walker
