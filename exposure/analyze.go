@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	nf "github.com/exposure-audit/exposure/netfilter"
 	"github.com/exposure-audit/exposure/trace"
@@ -35,15 +36,22 @@ func newAnalyzer(in Input, sport uint16) *analyzer {
 	return &analyzer{sim: trace.New(in.Ruleset, env), rs: in.Ruleset, env: env, listeners: newListenerIndex(in.Listeners), sport: sport}
 }
 
-// chainInfo holds the cuts of a chain's rules (nil when a rule has none)
-// and, for a chain indexed on the destination port, the ports of all its
-// rules.
+// chainInfo holds the cuts of a chain's rules, each computed when a trace
+// first evaluates it, and what the chain's index hides: for a chain indexed
+// on the destination port, the port sets of all its rules; on the
+// destination address, per local address, a hash of the rules it offers.
 type chainInfo struct {
-	rules []*cuts
+	rules []atomic.Pointer[ruleInfo]
 	index *portIndex
-	// sigs[r] (per rule) and sig (chain index on the destination) give,
-	// per local address, a hash of the destination ranges holding it.
-	sigs [][]uint64
+	sig   []uint64
+}
+
+// ruleInfo is the cuts of one rule (cuts points at c, nil when it has
+// none) and its destination signature: per local address, a hash of the
+// destination ranges holding it.
+type ruleInfo struct {
+	c    cuts
+	cuts *cuts
 	sig  []uint64
 }
 
@@ -60,47 +68,65 @@ func (a *analyzer) chainIn(cc chainCache, ch *nf.Chain) *chainInfo {
 	return ci
 }
 
-// chain returns the shared cached cuts of ch. The cuts and signatures of
-// its rules share one allocation each.
+// chain returns the shared cached cuts of ch.
 func (a *analyzer) chain(ch *nf.Chain) *chainInfo {
 	if v, ok := a.info.Load(ch); ok {
 		return v.(*chainInfo)
 	}
-	n := len(ch.Rules)
-	ci := &chainInfo{rules: make([]*cuts, n), sigs: make([][]uint64, n)}
-	store := make([]cuts, 0, n)
-	var sigs []uint64
-	var all []addrRange
-	for i, r := range ch.Rules {
-		c := ruleCuts(r, a.env)
-		if c.empty() {
-			continue
-		}
-		store = append(store, c)
-		ci.rules[i] = &store[len(store)-1]
-		if len(c.dsts) > 0 {
-			if sigs == nil {
-				sigs = make([]uint64, 0, (n-i)*len(a.locals))
+	ci := &chainInfo{rules: make([]atomic.Pointer[ruleInfo], len(ch.Rules))}
+	if ix := ch.Index; ix != nil {
+		switch ix.Field {
+		case nf.FieldDPort:
+			rules := make([]*cuts, len(ch.Rules))
+			for i, r := range ch.Rules {
+				rules[i] = ci.rule(a, i, r).cuts
 			}
-			start := len(sigs)
-			sigs = a.appendDstSig(sigs, c.dsts)
-			ci.sigs[i] = sigs[start:len(sigs):len(sigs)]
+			ci.index = chainPortCuts(ch, rules)
+		case nf.FieldDst:
+			ci.sig = a.offeredSig(ix)
 		}
-		all = append(all, c.dsts...)
-	}
-	ci.index = chainPortCuts(ch, ci.rules)
-	if ch.Index != nil && ch.Index.Field == nf.FieldDst {
-		ci.sig = a.dstSig(all)
 	}
 	v, _ := a.info.LoadOrStore(ch, ci)
 	return v.(*chainInfo)
+}
+
+// rule returns the cuts of r, the i-th rule of the chain, computing them on
+// first use (workers racing on it compute the same value).
+func (ci *chainInfo) rule(a *analyzer, i int, r *nf.Rule) *ruleInfo {
+	if ri := ci.rules[i].Load(); ri != nil {
+		return ri
+	}
+	ri := &ruleInfo{c: ruleCuts(r, a.env)}
+	if !ri.c.empty() {
+		ri.cuts, ri.sig = &ri.c, a.dstSig(ri.c.dsts)
+	}
+	ci.rules[i].Store(ri)
+	return ri
+}
+
+// offeredSig hashes, per local address, the rules a destination-indexed
+// chain offers a packet to it: the other rules are never evaluated, so two
+// addresses offered the same rules are told apart only by those rules.
+func (a *analyzer) offeredSig(ix *nf.ChainIndex) []uint64 {
+	sig := make([]uint64, len(a.locals))
+	var buf []int32
+	for i, l := range a.locals {
+		buf = ix.Candidates(&nf.Packet{Dst: l}, buf)
+		h := uint64(14695981039346656037)
+		for _, c := range buf {
+			h = (h ^ uint64(c+1)) * 1099511628211
+		}
+		sig[i] = h
+	}
+	return sig
 }
 
 // ruleCutsOf returns the cuts of r (nil for none) and its destination
 // signature, from ci, the cuts of r's chain.
 func (a *analyzer) ruleCutsOf(ci *chainInfo, r *nf.Rule) (*cuts, []uint64) {
 	if i := r.Index - 1; i >= 0 && i < len(ci.rules) && r.Chain.Rules[i] == r {
-		return ci.rules[i], ci.sigs[i]
+		ri := ci.rule(a, i, r)
+		return ri.cuts, ri.sig
 	}
 	c := ruleCuts(r, a.env)
 	return &c, a.dstSig(c.dsts)

@@ -95,8 +95,9 @@ func allCuts(a *analyzer) []*cuts {
 	var out []*cuts
 	for _, t := range a.rs.Tables {
 		for _, ch := range t.Chains {
-			for _, c := range a.chain(ch).rules {
-				if c != nil {
+			ci := a.chain(ch)
+			for _, r := range ch.Rules {
+				if c, _ := a.ruleCutsOf(ci, r); c != nil {
 					out = append(out, c)
 				}
 			}
