@@ -73,9 +73,14 @@ type observer struct {
 	// dstAny records a dependence on the destination ranges do not show.
 	sig    []uint64
 	dstAny bool
-	// last is the chain of the previous call (rules come chain by chain).
-	last   *nf.Chain
-	lastCI *chainInfo
+	// recent are the chains of the latest calls, newest first: rules come
+	// chain by chain, and a walk returns to the chains it jumped from.
+	recent [4]recentChain
+}
+
+type recentChain struct {
+	ch *nf.Chain
+	ci *chainInfo
 }
 
 func newObserver(a *analyzer, cc chainCache, proto uint8, b box) *observer {
@@ -83,13 +88,25 @@ func newObserver(a *analyzer, cc chainCache, proto uint8, b box) *observer {
 		sspan: addrRange{b.src[0].lo, b.src[len(b.src)-1].hi}}
 }
 
-// chainInfo returns the cuts of ch, from the last call when it was the
-// same chain.
+// chainInfo returns the cuts of ch, from the recent chains when it is one.
 func (o *observer) chainInfo(ch *nf.Chain) *chainInfo {
-	if ch != o.last || o.lastCI == nil {
-		o.last, o.lastCI = ch, o.a.chainIn(o.cc, ch)
+	if o.recent[0].ch == ch {
+		return o.recent[0].ci
 	}
-	return o.lastCI
+	k := len(o.recent) - 1
+	for i := 1; i < len(o.recent); i++ {
+		if o.recent[i].ch == ch {
+			k = i
+			break
+		}
+	}
+	e := o.recent[k]
+	if e.ch != ch {
+		e = recentChain{ch, o.a.chainIn(o.cc, ch)}
+	}
+	copy(o.recent[1:k+1], o.recent[:k])
+	o.recent[0] = e
+	return e.ci
 }
 
 // mix adds a signature.
