@@ -161,3 +161,59 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeYAMLList(t *testing.T) {
+	in := `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Service
+  metadata: {name: web, namespace: shop}
+  spec:
+    type: NodePort
+    clusterIP: 10.0.0.9
+    ports: [{name: http, port: 80, nodePort: 30080}]
+- apiVersion: discovery.k8s.io/v1
+  kind: EndpointSlice
+  metadata: {name: web-1, namespace: shop, labels: {kubernetes.io/service-name: web}}
+  addressType: IPv4
+  endpoints: [{addresses: [10.1.1.1], conditions: {ready: true}}]
+  ports: [{name: http, port: 8080}]
+metadata: {resourceVersion: ""}
+`
+	inv, err := Decode("get.yaml", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (Without a clusterIP kube-proxy skips a Service, as Declared does.)
+	if got := Declared(inv, ""); len(got) != 1 || got[0].PortFrom != 30080 || got[0].Endpoints != 1 {
+		t.Errorf("got %+v, want the nodePort 30080 of shop/web with 1 endpoint", got)
+	}
+}
+
+func TestInventoryAdd(t *testing.T) {
+	a, err := Decode("a.json", []byte(`{"apiVersion":"v1","kind":"List","items":[
+		{"apiVersion":"v1","kind":"Service","metadata":{"name":"s1","namespace":"n"},"spec":{"type":"ClusterIP"}},
+		{"apiVersion":"v1","kind":"Service","metadata":{"name":"s2","namespace":"n"}},
+		{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Decode("b.json", []byte(`{"apiVersion":"v1","kind":"Service","metadata":{"name":"s1","namespace":"n"},"spec":{"type":"NodePort"}}
+{"apiVersion":"v1","kind":"Service","metadata":{"name":"s3","namespace":"n"}}
+{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"d"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Add(b)
+	var got []string
+	for _, s := range a.Services {
+		got = append(got, s.Name+" "+string(s.Spec.Type))
+	}
+	if diff := cmp.Diff([]string{"s1 NodePort", "s2 ", "s3 "}, got); diff != "" {
+		t.Errorf("merged Services (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{"ConfigMap": 2}, a.Skipped); diff != "" {
+		t.Errorf("skipped (-want +got):\n%s", diff)
+	}
+}
