@@ -41,6 +41,10 @@ func TestReconcileCRIOHostports(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkFindings(t, reconcileCase{want: tc.want}, res)
+			if tc.pods == nil {
+				checkFindings(t, reconcileCase{want: tc.want, evidence: map[FindingID]string{
+					StaleHostPort: "tcp hostPort 8080 → 203.0.113.2:80: ip crio-hostports map hostports: tcp . 8080 : 203.0.113.2 . 80"}}, res)
+			}
 		})
 	}
 }

@@ -96,7 +96,7 @@ func (ri *ruleIndex) nftServiceMap(t *nf.Table, set *nf.Set) {
 		}
 		s := ri.svc(svcKey{ns: m[2], name: m[3], port: m[5]})
 		s.addChain("map " + set.Name)
-		ev := fmt.Sprintf("%s %s map %s: %s", t.Family, t.Name, set.Name, elementText(el))
+		ev := fmt.Sprintf("%s %s map %s: %s", t.Family, t.Name, set.Name, elementText(set, el))
 		switch {
 		case set.Name == "service-nodeports" && len(el.Key) == 2:
 			put(&s.nodePorts, protoName(el.Key[0].Lo)+"/"+strconv.FormatUint(el.Key[1].Lo, 10), ev)
@@ -107,15 +107,18 @@ func (ri *ruleIndex) nftServiceMap(t *nf.Table, set *nf.Set) {
 }
 
 // elementText spells a map element for evidence.
-func elementText(el nf.SetElement) string {
+func elementText(set *nf.Set, el nf.SetElement) string {
 	s := ""
 	for i, k := range el.Key {
 		if i > 0 {
 			s += " . "
 		}
-		if k.AddrLo.IsValid() {
+		switch {
+		case k.AddrLo.IsValid():
 			s += k.AddrLo.String()
-		} else {
+		case i < len(set.KeyTypes) && set.KeyTypes[i] == "inet_proto":
+			s += protoName(k.Lo)
+		default:
 			s += strconv.FormatUint(k.Lo, 10)
 		}
 	}
@@ -146,7 +149,7 @@ func (ri *ruleIndex) nftCRIO(t *nf.Table) {
 			continue
 		}
 		for _, el := range set.Elements {
-			if h, ok := crioElement(t, name, el); ok {
+			if h, ok := crioElement(t, set, el); ok {
 				ri.hostports = append(ri.hostports, h)
 			}
 		}
@@ -154,9 +157,9 @@ func (ri *ruleIndex) nftCRIO(t *nf.Table) {
 }
 
 // crioElement reads one CRI-O hostport map element.
-func crioElement(t *nf.Table, set string, el nf.SetElement) (hostportRule, bool) {
+func crioElement(t *nf.Table, set *nf.Set, el nf.SetElement) (hostportRule, bool) {
 	key := el.Key
-	h := hostportRule{container: el.Comment, evidence: fmt.Sprintf("%s %s map %s: %s", t.Family, t.Name, set, elementText(el))}
+	h := hostportRule{container: el.Comment, evidence: fmt.Sprintf("%s %s map %s: %s", t.Family, t.Name, set.Name, elementText(set, el))}
 	if len(key) == 3 && key[0].AddrLo.IsValid() {
 		h.hostIP, key = key[0].AddrLo.Unmap(), key[1:]
 	}
