@@ -96,7 +96,7 @@ func chainOwner(table, name string) (comp string, via Via, ok bool) {
 var (
 	serviceRE   = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[-a-z0-9]*)?)`)
 	hostportRE  = regexp.MustCompile(`^(\S+) hostport (\d+)`)
-	cniDnatRE   = regexp.MustCompile(`dnat name: "([^"]*)" id: "([^"]*)"`)
+	cniDnatRE   = regexp.MustCompile(`dnat name: "?([^" ]*)"? id: "?([^" ]*)"?`)
 	sourceCIDRE = regexp.MustCompile(`-s (\S+/\d+)`)
 )
 

@@ -39,6 +39,11 @@ func TestOwnerNamesKubernetesObjects(t *testing.T) {
 		{"CNI portmap names the sandbox", Owner{Component: CompCNIPortmap},
 			trace.Step{Table: "nat", Chain: "CNI-DN-X", Text: `-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \"cbr0\" id: \"abc123\"" -j CNI-DN-X`},
 			Owner{Component: CompCNIPortmap, Via: ViaHostPort, Container: "abc123"}},
+		// netavark 1.4 writes the CNI comment without quotes
+		// (shared/corpus/real/podman/netavark/01-netavark-after-run).
+		{"netavark names the container", Owner{Component: CompUnattributed},
+			trace.Step{Table: "nat", Chain: "NETAVARK-HOSTPORT-DNAT", Text: `-A NETAVARK-HOSTPORT-DNAT -p tcp -m tcp --dport 8080 -m comment --comment "dnat name: podman id: ae9903072bd1" -j NETAVARK-DN-1D87`},
+			Owner{Component: CompPodman, Container: "ae9903072bd1"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
