@@ -52,6 +52,13 @@ func exposureBinary(t *testing.T) string {
 	return buildOnce.path
 }
 
+// removeBuiltBinary deletes the directory exposureBinary built into.
+func removeBuiltBinary() {
+	if buildOnce.path != "" {
+		os.RemoveAll(filepath.Dir(buildOnce.path))
+	}
+}
+
 // labCase is one ruleset for the lab.
 type labCase struct {
 	name  string

@@ -29,7 +29,11 @@ import (
 // namespaces with real listeners, and run the built `exposure audit` live
 // in the node namespace with the kubeconfig.
 
-func TestMain(m *testing.M) { os.Exit(k8slab.Main(m)) }
+func TestMain(m *testing.M) {
+	code := k8slab.Main(m)
+	removeBuiltBinary()
+	os.Exit(code)
+}
 
 // Addresses outside every subnet of the lab that the client routes through
 // the node: an externalIP and two LoadBalancer ingress IPs.
