@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"net/netip"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -108,6 +110,7 @@ func runAudit(ctx context.Context, a *app, o *auditOpts) error {
 	// The analysis allocates many short-lived trace outcomes next to a
 	// large, long-lived ruleset: a higher GC target trades memory for time.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(analysisMemoryLimit()))
 	rep, err := exposure.Analyze(src.in, opt)
 	if err != nil {
 		return usageError(err)
@@ -444,4 +447,18 @@ func contains(xs []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// analysisMemoryLimit caps the heap the raised GC target may grow to: six
+// times what is live once the inputs are loaded (the ruleset dominates),
+// and at least 1.5 GiB, so that the report of a large node (hundreds of MB
+// of JSON for every source class) does not make the collector thrash. A
+// GOMEMLIMIT the user set is kept.
+func analysisMemoryLimit() int64 {
+	if cur := debug.SetMemoryLimit(-1); cur != math.MaxInt64 {
+		return cur
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return max(1536<<20, 6*int64(ms.HeapAlloc))
 }
