@@ -148,7 +148,8 @@ func (r *reconciler) hostNetwork() {
 		}
 	}
 	for p, ev := range undeclared {
-		r.add(UndeclaredHostPort, Medium, podRef(p), fmt.Sprintf("hostNetwork pod %s/%s listens on %d ports its spec does not declare", p.Namespace, p.Name, len(slices.Compact(sorted(ev)))), slices.Compact(sorted(ev)))
+		ev = slices.Compact(sorted(ev))
+		r.add(UndeclaredHostPort, Medium, podRef(p), fmt.Sprintf("hostNetwork pod %s/%s listens on %s its spec does not declare", p.Namespace, p.Name, countPorts(len(ev))), ev)
 	}
 	for p, ev := range wildcard {
 		r.add(WildcardHostBind, Low, podRef(p), fmt.Sprintf("hostNetwork pod %s/%s binds every address of the node where its node IP would do", p.Namespace, p.Name), slices.Compact(sorted(ev)))
@@ -186,4 +187,12 @@ func listenerText(l exposure.Listener) string {
 		s += " container " + shortID(l.Container)
 	}
 	return s
+}
+
+// countPorts spells a number of ports for a message.
+func countPorts(n int) string {
+	if n == 1 {
+		return "1 port"
+	}
+	return fmt.Sprintf("%d ports", n)
 }
