@@ -27,6 +27,28 @@ type Env struct {
 	// from a snapshot): a destination no route covers is then dropped,
 	// where with a partial table (connected routes only) it is unknown.
 	RoutesComplete bool
+	// RouteLocalnet holds net.ipv4.conf.<name>.route_localnet by interface
+	// name, "all" for net.ipv4.conf.all. A name absent from the map (or a
+	// nil map) is unknown, which is not 0. ip_route_input_slow drops a
+	// packet from a non-loopback interface whose destination, or else
+	// source, is in 127.0.0.0/8 unless the device's or all's value is 1
+	// (IN_DEV_NET_ROUTE_LOCALNET); kube-proxy in iptables mode sets it.
+	RouteLocalnet map[string]bool
+}
+
+// LocalnetRouted reports IN_DEV_NET_ROUTE_LOCALNET for interface dev: on
+// when dev's or all's route_localnet is 1, off when both are known to be
+// 0, unknown (known false) otherwise.
+func (e *Env) LocalnetRouted(dev string) (on, known bool) {
+	if e == nil {
+		return false, false
+	}
+	d, dk := e.RouteLocalnet[dev]
+	a, ak := e.RouteLocalnet["all"]
+	if d || a {
+		return true, true
+	}
+	return false, dk && ak
 }
 
 // Route is one route of the main table.

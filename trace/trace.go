@@ -48,6 +48,9 @@ func (s *Simulator) Trace(in Input) (Result, error) {
 		w.hook = nf.HookOutput
 	}
 	initPacket(&w.pkt, s.env, in.Local)
+	if !in.Local && !w.received() {
+		return Result{Outcomes: t.outcomes}, nil
+	}
 	if in.Local && !w.routeOut() {
 		return Result{Outcomes: t.outcomes}, nil
 	}

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 
 	nf "github.com/exposure-audit/exposure/netfilter"
@@ -471,6 +472,9 @@ func (w *walker) hookDone() {
 func (w *walker) route() {
 	p := &w.pkt
 	env := w.sim.env
+	if w.martian() {
+		return
+	}
 	if w.looped || env.IsLocal(p.Dst) || env.AddrType(p.Dst)&(nf.AddrTypeBroadcast|nf.AddrTypeMulticast) != 0 {
 		w.hook = nf.HookInput
 		return
@@ -492,6 +496,100 @@ func (w *walker) route() {
 	}
 	p.TTL--
 	w.hook = nf.HookForward
+}
+
+// martian is ip_route_input_slow's (ip_route_input_mc's for a multicast
+// destination) check of the addresses no interface but lo may bring in,
+// done after PREROUTING: a multicast or limited-broadcast source; a
+// 0.0.0.0/8 source or destination (a zero source only to the limited
+// broadcast, a link-local group or IGMP); a 127.0.0.0/8 destination, or
+// else source, unless route_localnet is on (see nf.Env.RouteLocalnet). It
+// reports whether it dropped the packet. Looped-back local packets keep
+// the route they were sent with and are not checked.
+func (w *walker) martian() bool {
+	p := &w.pkt
+	if p.Family != nf.IPv4 || w.looped || p.InIface == "lo" {
+		return false
+	}
+	src, dst := p.Src.As4(), p.Dst.As4()
+	switch {
+	case p.Src.IsMulticast() || src == limitedBroadcast:
+		return w.dropMartian("source", p.Src, "")
+	case dst == limitedBroadcast || p.Src.IsUnspecified() && p.Dst.IsUnspecified():
+		return false
+	case src[0] == 0 && p.Dst.IsMulticast():
+		if p.Dst.IsLinkLocalMulticast() || p.Proto == protoIGMP {
+			return false
+		}
+		return w.dropMartian("source", p.Src, "")
+	case src[0] == 0:
+		return w.dropMartian("source", p.Src, "")
+	case dst[0] == 0:
+		return w.dropMartian("destination", p.Dst, "")
+	case dst[0] == 127:
+		return w.localnetMartian("destination", p.Dst)
+	case src[0] == 127:
+		return w.localnetMartian("source", p.Src)
+	}
+	return false
+}
+
+var limitedBroadcast = [4]byte{255, 255, 255, 255}
+
+// protoIGMP is IPPROTO_IGMP.
+const protoIGMP = 2
+
+// localnetMartian drops a loopback address from a non-loopback interface
+// unless route_localnet lets it through; unknown is taken as 0, the
+// kernel default, and said so.
+func (w *walker) localnetMartian(which string, a netip.Addr) bool {
+	dev := w.pkt.InIface
+	on, known := w.sim.env.LocalnetRouted(dev)
+	if on {
+		return false
+	}
+	why := fmt.Sprintf("route_localnet=0 on %s and all", dev)
+	if !known {
+		why = fmt.Sprintf("route_localnet of %s unknown: taken as 0, the kernel default", dev)
+	}
+	return w.dropMartian(which, a, why)
+}
+
+// dropMartian ends the packet as the kernel does a martian: dropped
+// (counted in-martian), after PREROUTING has run.
+func (w *walker) dropMartian(which string, a netip.Addr, why string) bool {
+	if why != "" {
+		w.assume(why)
+	}
+	w.assume(fmt.Sprintf("martian %s %s from %s: the kernel drops it after PREROUTING (ip_route_input)", which, a, w.pkt.InIface))
+	w.finish(nf.Verdict{Kind: nf.VerdictDrop}, DeliveredNone)
+	return true
+}
+
+// received is ip6_rcv_core's check, before PREROUTING, of what a
+// non-loopback interface may bring in: no ::1 source or destination, no
+// multicast source, no multicast destination of scope 0 (reserved) or 1
+// (interface-local). It reports false when the packet was dropped there,
+// with no rule counting it.
+func (w *walker) received() bool {
+	p := &w.pkt
+	if p.Family != nf.IPv6 || p.InIface == "lo" {
+		return true
+	}
+	why := ""
+	switch d := p.Dst.As16(); {
+	case p.Src == netip.IPv6Loopback() || p.Dst == netip.IPv6Loopback():
+		why = "loopback address ::1"
+	case p.Src.IsMulticast():
+		why = "multicast source"
+	case p.Dst.IsMulticast() && d[1]&0x0f <= 1:
+		why = "multicast destination of scope 0 or 1"
+	default:
+		return true
+	}
+	w.assume(fmt.Sprintf("%s from %s: the kernel drops it on receipt, before PREROUTING (ip6_rcv_core)", why, p.InIface))
+	w.finish(nf.Verdict{Kind: nf.VerdictDrop}, DeliveredNone)
+	return false
 }
 
 // routeOut picks the output interface from the routing table when the
