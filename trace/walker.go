@@ -501,8 +501,9 @@ func (w *walker) route() {
 // martian is ip_route_input_slow's (ip_route_input_mc's for a multicast
 // destination) check of the addresses no interface but lo may bring in,
 // done after PREROUTING: a multicast or limited-broadcast source; a
-// 0.0.0.0/8 source or destination (a zero source only to the limited
-// broadcast, a link-local group or IGMP); a 127.0.0.0/8 destination, or
+// 0.0.0.0 source or destination (ipv4_is_zeronet, only 0.0.0.0 itself
+// since Linux 5.3; a zero source may still reach the limited broadcast, a
+// link-local group or IGMP); a 127.0.0.0/8 destination, or
 // else source, unless route_localnet is on (see nf.Env.RouteLocalnet). It
 // reports whether it dropped the packet. Looped-back local packets keep
 // the route they were sent with and are not checked.
@@ -517,14 +518,14 @@ func (w *walker) martian() bool {
 		return w.dropMartian("source", p.Src, "")
 	case dst == limitedBroadcast || p.Src.IsUnspecified() && p.Dst.IsUnspecified():
 		return false
-	case src[0] == 0 && p.Dst.IsMulticast():
+	case p.Src.IsUnspecified() && p.Dst.IsMulticast():
 		if p.Dst.IsLinkLocalMulticast() || p.Proto == protoIGMP {
 			return false
 		}
 		return w.dropMartian("source", p.Src, "")
-	case src[0] == 0:
+	case p.Src.IsUnspecified():
 		return w.dropMartian("source", p.Src, "")
-	case dst[0] == 0:
+	case p.Dst.IsUnspecified():
 		return w.dropMartian("destination", p.Dst, "")
 	case dst[0] == 127:
 		return w.localnetMartian("destination", p.Dst)
@@ -545,6 +546,9 @@ const protoIGMP = 2
 func (w *walker) localnetMartian(which string, a netip.Addr) bool {
 	dev := w.pkt.InIface
 	on, known := w.sim.env.LocalnetRouted(dev)
+	if on && which == "source" {
+		return w.localSource(a)
+	}
 	if on {
 		return false
 	}
@@ -553,6 +557,31 @@ func (w *walker) localnetMartian(which string, a netip.Addr) bool {
 		why = fmt.Sprintf("route_localnet of %s unknown: taken as 0, the kernel default", dev)
 	}
 	return w.dropMartian(which, a, why)
+}
+
+// localSource is fib_validate_source for a loopback source route_localnet
+// let through: an address of the node's interfaces (lo's 127.0.0.1 at
+// least) is rejected unless accept_local is set; another 127.0.0.0/8
+// address passes only without reverse-path filtering (its reverse route
+// is local).
+func (w *walker) localSource(a netip.Addr) bool {
+	if a == netip.AddrFrom4([4]byte{127, 0, 0, 1}) || ifaceAddr(w.sim.env, a) {
+		return w.dropMartian("source", a, "accept_local=0 (the kernel default): fib_validate_source rejects a source that is an address of the node")
+	}
+	w.assume(fmt.Sprintf("rp_filter=0 on %s: reverse-path filtering would reject the 127.0.0.0/8 source", w.pkt.InIface))
+	return false
+}
+
+// ifaceAddr reports whether a is an address of one of env's interfaces.
+func ifaceAddr(env *nf.Env, a netip.Addr) bool {
+	for _, ifc := range env.Ifaces {
+		for _, p := range ifc.Addrs {
+			if p.Addr() == a {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dropMartian ends the packet as the kernel does a martian: dropped
