@@ -60,6 +60,11 @@ type Bundle struct {
 	// reached and in bundles made before it existed (format_version 1
 	// either way: readers ignore members they do not know).
 	K8sObjects *kube.Inventory `json:"k8s_objects,omitempty"`
+	// RouteLocalnet is net.ipv4.conf.{all,IFACE}.route_localnet (0 or 1)
+	// by "all" and interface name, as /proc/sys showed it; a name absent
+	// is unknown, and so is everything in bundles made before it existed
+	// (format_version 1 either way).
+	RouteLocalnet map[string]int `json:"route_localnet,omitempty"`
 }
 
 // RulesetDump is one raw ruleset dump.
@@ -234,5 +239,7 @@ func (b *Bundle) Input(l Loader) (exposure.Input, error) {
 		}
 		socks = append(socks, s...)
 	}
-	return exposure.Input{Ruleset: rs, Env: Env(b.Interfaces, b.Routes), Listeners: Listeners(socks, b.Processes, b.HostNetNS)}, nil
+	env := Env(b.Interfaces, b.Routes)
+	env.RouteLocalnet = LocalnetEnv(b.RouteLocalnet)
+	return exposure.Input{Ruleset: rs, Env: env, Listeners: Listeners(socks, b.Processes, b.HostNetNS)}, nil
 }

@@ -281,6 +281,7 @@ func (l Live) network(b *Bundle) {
 		l.note(b, "interfaces: %v", err)
 	}
 	b.Interfaces = append(b.Interfaces, ifs...)
+	l.localnet(b)
 	if data, err := fs.ReadFile(l.Proc, "net/route"); err == nil {
 		b.Routes = append(b.Routes, ParseRoutes4(data)...)
 	} else {
