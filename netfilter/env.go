@@ -28,8 +28,9 @@ type Env struct {
 	// where with a partial table (connected routes only) it is unknown.
 	RoutesComplete bool
 	// RouteLocalnet holds net.ipv4.conf.<name>.route_localnet by interface
-	// name, "all" for net.ipv4.conf.all. A name absent from the map (or a
-	// nil map) is unknown, which is not 0. ip_route_input_slow drops a
+	// name, "all" for net.ipv4.conf.all, "*" for every interface not
+	// named. A name absent from the map (or a nil map) is unknown, which
+	// is not 0. ip_route_input_slow drops a
 	// packet from a non-loopback interface whose destination, or else
 	// source, is in 127.0.0.0/8 unless the device's or all's value is 1
 	// (IN_DEV_NET_ROUTE_LOCALNET); kube-proxy in iptables mode sets it.
@@ -44,6 +45,9 @@ func (e *Env) LocalnetRouted(dev string) (on, known bool) {
 		return false, false
 	}
 	d, dk := e.RouteLocalnet[dev]
+	if !dk {
+		d, dk = e.RouteLocalnet["*"]
+	}
 	a, ak := e.RouteLocalnet["all"]
 	if d || a {
 		return true, true

@@ -259,12 +259,12 @@ func (o *auditOpts) offlineInput(a *app) (exposure.Input, []string, error) {
 		return exposure.Input{}, nil, usageError(err)
 	}
 	env := collect.Env(ifs, nil)
-	bare := ruleInputs{assume: o.rules.assume}
+	bare := ruleInputs{assume: o.rules.assume, localnet: o.rules.localnet}
 	assumed, err := bare.env()
 	if err != nil {
 		return exposure.Input{}, nil, usageError(err)
 	}
-	env.Assume = assumed.Assume
+	env.Assume, env.RouteLocalnet = assumed.Assume, assumed.RouteLocalnet
 	var notes []string
 	for _, w := range rs.Warnings {
 		notes = append(notes, w.String())

@@ -19,11 +19,14 @@ type ruleInputs struct {
 	files      []string
 	localAddrs []string
 	assume     []string
+	// localnet is --route-localnet: [IFACE=]0|1 values.
+	localnet []string
 }
 
 func (r *ruleInputs) register(f *pflag.FlagSet) {
 	f.StringArrayVar(&r.files, "rules", nil, "ruleset file: iptables-save (either flavour), iptables -S, iptables -L -n -v, nft ruleset text or nft -j JSON; repeat for a node's several rulesets")
 	f.StringSliceVar(&r.localAddrs, "local-addrs", nil, "addresses of the node, comma-separated: ADDR, IFACE=ADDR/LEN, or @FILE with one \"IFACE ADDR/LEN\" per line (127.0.0.0/8 and ::1 always are)")
+	f.StringSliceVar(&r.localnet, "route-localnet", nil, "net.ipv4.conf route_localnet of the node, comma-separated: 0|1 for all and every interface, or IFACE=0|1 (all=0|1 for conf/all); unknown without it (taken as 0, the kernel default, with an assumption)")
 	f.StringArrayVar(&r.assume, "assume", nil, "state an assumption instead of forking: KEY=true|false (keys: limit, hashlimit, connlimit, recent, nth, mac, owner, set:NAME, unknown module names)")
 }
 
@@ -35,6 +38,11 @@ func (r *ruleInputs) env() (*nf.Env, error) {
 			return nil, fmt.Errorf("--local-addrs: %w", err)
 		}
 	}
+	localnet, err := parseLocalnet(r.localnet)
+	if err != nil {
+		return nil, err
+	}
+	env.RouteLocalnet = localnet
 	for _, s := range r.assume {
 		k, v, ok := strings.Cut(s, "=")
 		b, ok2 := map[string]bool{"true": true, "match": true, "false": false, "nomatch": false}[strings.ToLower(v)]
@@ -44,6 +52,31 @@ func (r *ruleInputs) env() (*nf.Env, error) {
 		env.Assume[k] = b
 	}
 	return env, nil
+}
+
+// parseLocalnet reads --route-localnet values: a bare 0|1 sets all and
+// every interface ("*"), IFACE=0|1 one interface ("all" is conf/all).
+func parseLocalnet(vals []string) (map[string]bool, error) {
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	out := map[string]bool{}
+	for _, s := range vals {
+		k, v, named := strings.Cut(strings.TrimSpace(s), "=")
+		if !named {
+			k, v = "", k
+		}
+		on, ok := map[string]bool{"0": false, "1": true}[v]
+		if !ok || named && k == "" {
+			return nil, fmt.Errorf("--route-localnet %q: want 0|1 or IFACE=0|1", s)
+		}
+		if !named {
+			out["all"], out["*"] = on, on
+			continue
+		}
+		out[k] = on
+	}
+	return out, nil
 }
 
 // load reads and validates the rulesets.
