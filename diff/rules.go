@@ -63,10 +63,11 @@ func cleanText(text string) string {
 }
 
 func source(r *nf.Rule) string {
-	if r.Pos.Line == 0 {
+	pos := r.Pos()
+	if pos.Line == 0 {
 		return ""
 	}
-	return r.Pos.String()
+	return pos.String()
 }
 
 func rulesOf(c *nf.Chain) []*nf.Rule {

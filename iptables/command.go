@@ -146,7 +146,7 @@ func (p *saveParser) retable(name string, col int, line string) error {
 		if c.Base != nil {
 			pol = c.Base.Policy.String()
 		}
-		if err := p.addChain(c.Name, pol, c.Counters, col, line); err != nil {
+		if err := p.addChain(c.Name, pol, c.Counters(), col, line); err != nil {
 			return err
 		}
 	}
@@ -259,7 +259,8 @@ func (e ruleEnv) build(op token, chainName string, args []token, ctr nf.Counters
 	if op.s == "-A" && rp.single() {
 		r := e.newRule()
 		*r = nf.Rule{Exprs: rp.body(rp.addrMatch(nf.FieldSrc, rp.src, rp.srcNeg, rp.srcKey), rp.addrMatch(nf.FieldDst, rp.dst, rp.dstNeg, rp.dstKey)),
-			Text: line[op.col-1:], Pos: nf.Pos{File: e.file, Line: e.lineNo}, Counters: ctr, Comment: rp.comment, Target: targetLabel(rp)}
+			Text: line[op.col-1:], Comment: rp.comment, Target: targetLabel(rp)}
+		setPlace(r, e.lineNo, ctr)
 		return e.slab.one(r), nil
 	}
 	orig := ""
@@ -280,10 +281,18 @@ func (e ruleEnv) build(op token, chainName string, args []token, ctr nf.Counters
 			text = strings.TrimSpace("-A " + chainName + " " + texts[i])
 		}
 		r := e.newRule()
-		*r = nf.Rule{Exprs: exprs, Text: text, Pos: nf.Pos{File: e.file, Line: e.lineNo}, Counters: ctr, Comment: rp.comment, Target: targetLabel(rp)}
+		*r = nf.Rule{Exprs: exprs, Text: text, Comment: rp.comment, Target: targetLabel(rp)}
+		setPlace(r, e.lineNo, ctr)
 		out[i] = r
 	}
 	return out, nil
+}
+
+// setPlace records a parsed rule's line and counters. The file is the
+// table's (the parse's), which the rule reads from its table once added.
+func setPlace(r *nf.Rule, line int, ctr nf.Counters) {
+	r.SetPos(nf.Pos{Line: line})
+	r.SetCounters(ctr)
 }
 
 func targetLabel(rp *ruleParser) string {

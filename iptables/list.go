@@ -246,7 +246,7 @@ func (p *listParser) builtinChain(name, inner string, col int, line string) erro
 	}
 	p.startChain(name)
 	p.cur.sawBuiltin, p.cur.lastHook = true, hook
-	p.chain.Counters = ctr
+	p.chain.SetCounters(ctr)
 	p.cur.policies[name] = v
 	return nil
 }
@@ -268,7 +268,8 @@ func (p *listParser) startChain(name string) {
 	if p.cur == nil {
 		p.cur = &listTable{byName: map[string]*nf.Chain{}, policies: map[string]nf.VerdictKind{}, start: p.line}
 	}
-	c := &nf.Chain{Name: name, Pos: p.pos()}
+	c := &nf.Chain{Name: name}
+	c.SetPos(nf.Pos{Line: p.line}) // the file is the table's
 	p.cur.byName[name] = c
 	p.cur.chains = append(p.cur.chains, c)
 	p.chain, p.cols = c, listColumns{}
@@ -371,7 +372,7 @@ func (p *listParser) unlistedTargets(t *nf.Table) {
 			if !ok || (ve.V.Kind != nf.VerdictJump && ve.V.Kind != nf.VerdictGoto) || t.Chain(ve.V.Chain) != nil {
 				continue
 			}
-			p.rs.Warnings = append(p.rs.Warnings, nf.Warning{Pos: r.Pos, Message: fmt.Sprintf(
+			p.rs.Warnings = append(p.rs.Warnings, nf.Warning{Pos: r.Pos(), Message: fmt.Sprintf(
 				"%s to %s, which the listing does not show (a chain not listed, or a target this package does not know): its effect is unknown",
 				strings.ToLower(ve.V.Kind.String()), ve.V.Chain)})
 			r.Exprs[last] = &nf.UnknownTarget{Name: ve.V.Chain, Text: ve.V.String()}

@@ -22,7 +22,8 @@ type listRow struct {
 
 // rule reads one rule row and appends the rule to the current chain.
 func (p *listParser) rule(line string, f []field) error {
-	r := &nf.Rule{Pos: p.pos(), Text: strings.TrimSpace(line)}
+	r := &nf.Rule{Text: strings.TrimSpace(line)}
+	r.SetPos(nf.Pos{Line: p.line}) // the file is the table's
 	i, err := p.ruleNumbers(r, f, line)
 	if err != nil {
 		return err
@@ -71,7 +72,7 @@ func (p *listParser) ruleNumbers(r *nf.Rule, f []field, line string) (int, error
 	if err != nil {
 		return 0, p.errorf(f[i+1].col, line, "%v", err)
 	}
-	r.Counters = nf.Counters{Packets: pk, Bytes: by, Known: true}
+	r.SetCounters(nf.Counters{Packets: pk, Bytes: by, Known: true})
 	return i + 2, nil
 }
 

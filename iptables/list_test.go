@@ -89,10 +89,10 @@ func listProjectChain(c *nf.Chain, v listView) listProjChain {
 	pc := listProjChain{Name: c.Name}
 	if c.Base != nil {
 		pc.Policy = fmt.Sprintf("%s/%s/%d", c.Base.Policy, c.Base.Hook, c.Base.Priority)
-		pc.Counters = listProjCounters(c.Counters, v)
+		pc.Counters = listProjCounters(c.Counters(), v)
 	}
 	for _, r := range c.Rules {
-		pr := listProjRule{Counters: listProjCounters(r.Counters, v), Target: r.Target, Comment: r.Comment}
+		pr := listProjRule{Counters: listProjCounters(r.Counters(), v), Target: r.Target, Comment: r.Comment}
 		for _, e := range r.Exprs {
 			if s := listProjExpr(e, v); s != "" {
 				pr.Exprs = append(pr.Exprs, s)
@@ -245,10 +245,10 @@ func compareLossyList(t *testing.T, want, got []listProjTable, list *nf.Ruleset)
 			}
 			for k, wr := range wc.Rules {
 				r := lt.Chains[j].Rules[k]
-				if cmp.Equal(wr, gc.Rules[k]) || warned[r.Pos.Line] {
+				if cmp.Equal(wr, gc.Rules[k]) || warned[r.Pos().Line] {
 					continue
 				}
-				t.Errorf("%s: rule differs without a warning (-want +got):\n%s", r.Pos, cmp.Diff(wr, gc.Rules[k]))
+				t.Errorf("%s: rule differs without a warning (-want +got):\n%s", r.Pos(), cmp.Diff(wr, gc.Rules[k]))
 			}
 		}
 	}

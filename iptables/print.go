@@ -52,12 +52,12 @@ func printTable(ew *errWriter, t *nf.Table) {
 		if c.Base != nil {
 			pol = c.Base.Policy.String()
 		}
-		ew.printf(":%s %s [%d:%d]\n", c.Name, pol, c.Counters.Packets, c.Counters.Bytes)
+		ew.printf(":%s %s [%d:%d]\n", c.Name, pol, c.Counters().Packets, c.Counters().Bytes)
 	}
 	for _, c := range t.Chains {
 		for _, r := range c.Rules {
-			if r.Counters.Known {
-				ew.printf("[%d:%d] ", r.Counters.Packets, r.Counters.Bytes)
+			if ctr := r.Counters(); ctr.Known {
+				ew.printf("[%d:%d] ", ctr.Packets, ctr.Bytes)
 			}
 			ew.printf("%s\n", r.Text)
 		}

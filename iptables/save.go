@@ -352,7 +352,9 @@ func (p *saveParser) declareChain(s string, col int, line string) error {
 
 func (p *saveParser) addChain(name, policy string, ctr nf.Counters, col int, line string) error {
 	c := p.chains.one()
-	*c = nf.Chain{Name: name, Counters: ctr, Pos: nf.Pos{File: p.o.File, Line: p.line}}
+	*c = nf.Chain{Name: name, Table: p.table} // the table for SetPos; AddChain sets it again
+	c.SetPos(nf.Pos{File: p.o.File, Line: p.line})
+	c.SetCounters(ctr)
 	hook, builtin := nf.HookByName(name)
 	builtin = builtin && hook != nf.HookIngress && p.tableDef.HasHook(hook)
 	switch {

@@ -47,12 +47,12 @@ func saveView(rs *nf.Ruleset) view {
 	for _, t := range rs.Tables {
 		tv := tableView{Family: t.Family, Name: t.Name, Backend: t.Backend}
 		for _, c := range t.Chains {
-			cv := chainView{Name: c.Name, Counters: c.Counters}
+			cv := chainView{Name: c.Name, Counters: c.Counters()}
 			if c.Base != nil {
 				cv.Policy, cv.Priority = c.Base.Policy.String(), c.Base.Priority
 			}
 			for _, r := range c.Rules {
-				cv.Rules = append(cv.Rules, ruleView{Index: r.Index, Exprs: exprStrings(r.Exprs), Target: r.Target, Comment: r.Comment, Counters: r.Counters})
+				cv.Rules = append(cv.Rules, ruleView{Index: r.Index, Exprs: exprStrings(r.Exprs), Target: r.Target, Comment: r.Comment, Counters: r.Counters()})
 			}
 			tv.Chains = append(tv.Chains, cv)
 		}
@@ -238,7 +238,7 @@ func TestHugeLine(t *testing.T) {
 func TestFormatsAndFlavours(t *testing.T) {
 	crlf := "*filter\r\n:INPUT DROP [1:2]\r\n-A INPUT -i lo -j ACCEPT   \r\nCOMMIT\r\n"
 	rs := mustParse(t, crlf)
-	if c := rs.Tables[0].Chain("INPUT"); c.Base.Policy != nf.VerdictDrop || len(c.Rules) != 1 || c.Counters.Packets != 1 {
+	if c := rs.Tables[0].Chain("INPUT"); c.Base.Policy != nf.VerdictDrop || len(c.Rules) != 1 || c.Counters().Packets != 1 {
 		t.Errorf("CRLF dump parsed wrong: %+v", saveView(rs))
 	}
 	s := mustParse(t, "-P INPUT DROP\n-P FORWARD ACCEPT\n-P OUTPUT ACCEPT\n-N USER\n-A INPUT -j USER\n-P PREROUTING ACCEPT\n-P INPUT ACCEPT\n-P OUTPUT ACCEPT\n-P POSTROUTING ACCEPT\n-A PREROUTING -p tcp -j DNAT --to-destination 10.0.0.1\n")

@@ -85,7 +85,7 @@ func (t *Table) AddChain(c *Chain) *Chain {
 		}
 	}
 	c.Table = t
-	c.at = len(t.Chains)
+	c.at = int32(len(t.Chains))
 	t.Chains = append(t.Chains, c)
 	return c
 }
@@ -120,8 +120,8 @@ const chainLookAhead = 4
 // listed right after it (chains without rules are skipped), which a name
 // comparison finds without hashing. prev may be nil.
 func (t *Table) ChainAfter(prev *Chain, name string) *Chain {
-	if prev != nil && prev.Table == t && prev.at < len(t.Chains) && t.Chains[prev.at] == prev {
-		for i := prev.at; i < min(prev.at+chainLookAhead, len(t.Chains)); i++ {
+	if prev != nil && prev.Table == t && int(prev.at) < len(t.Chains) && t.Chains[prev.at] == prev {
+		for i := int(prev.at); i < min(int(prev.at)+chainLookAhead, len(t.Chains)); i++ {
 			if c := t.Chains[i]; c.Name == name {
 				return c
 			}
@@ -144,7 +144,7 @@ func (t *Table) RemoveChain(name string) bool {
 		}
 	}
 	for i, x := range t.Chains {
-		x.at = i
+		x.at = int32(i)
 	}
 	return true
 }
@@ -163,15 +163,77 @@ type Chain struct {
 	// Base is nil for a regular (user-defined) chain.
 	Base  *BaseChain
 	Rules []*Rule
-	// Policy counters of a built-in chain ([p:b] on its ":CHAIN" line).
-	Counters Counters
-	Pos      Pos
 	// Index is filled by Validate for the simulator (see ChainIndex).
 	Index *ChainIndex
+	// ext holds what few chains have (policy counters, a file other than
+	// the table's); nil for most: see Pos and Counters.
+	ext *chainExt
+	// line is the chain's line in its file (Pos).
+	line int32
 	// vid is the chain's position in its table during validation; at is
 	// its position in Table.Chains as AddChain and RemoveChain keep it.
-	vid int
-	at  int
+	vid int32
+	at  int32
+	// zeroKnown says the dump recorded [0:0] (with ext nil).
+	zeroKnown bool
+}
+
+// chainExt is the out-of-line part of a Chain.
+type chainExt struct {
+	file     string
+	counters Counters
+}
+
+// Pos is where the chain was declared; the file is its table's unless
+// SetPos gave another.
+func (c *Chain) Pos() Pos {
+	if c.ext != nil && c.ext.file != "" {
+		return Pos{File: c.ext.file, Line: int(c.line)}
+	}
+	return Pos{File: tableFile(c.Table), Line: int(c.line)}
+}
+
+// SetPos records where the chain was declared. A file equal to the
+// table's (or empty) costs nothing: Pos reads it from the table.
+func (c *Chain) SetPos(p Pos) {
+	c.line = int32(p.Line)
+	if p.File != "" && p.File != tableFile(c.Table) || c.ext != nil {
+		c.extra().file = p.File
+	}
+}
+
+// Counters are the policy counters of a built-in chain ([p:b] on its
+// ":CHAIN" line); Known is false when the dump carried none.
+func (c *Chain) Counters() Counters {
+	if c.ext == nil {
+		return Counters{Known: c.zeroKnown}
+	}
+	return c.ext.counters
+}
+
+// SetCounters records the chain's counters. Known zero counters (what
+// iptables-save writes for most chains) cost no storage.
+func (c *Chain) SetCounters(ctr Counters) {
+	c.zeroKnown = ctr == Counters{Known: true}
+	if c.ext == nil && (ctr == Counters{} || c.zeroKnown) {
+		return
+	}
+	c.extra().counters = ctr
+}
+
+func (c *Chain) extra() *chainExt {
+	if c.ext == nil {
+		c.ext = &chainExt{}
+	}
+	return c.ext
+}
+
+// tableFile is the file a table was read from ("" when unknown).
+func tableFile(t *Table) string {
+	if t == nil {
+		return ""
+	}
+	return t.Pos.File
 }
 
 // BaseChain says where a chain is attached to a hook.
@@ -217,17 +279,94 @@ type Rule struct {
 	Exprs []Expr
 	// Text is the rule as the input spelled it.
 	Text string
-	Pos  Pos
-	// Counters recorded in the dump ([p:b] prefix, or nft counter).
-	Counters Counters
 	// Comment from -m comment or nft `comment`.
 	Comment string
 	// Target names what the rule does when it matches, for paths and
 	// attribution: the -j/-g target of an iptables rule, or the last
 	// statement/verdict of an nft rule.
 	Target string
-	// Handle is the nft rule handle (0 for iptables).
-	Handle uint64
+	// ext holds what most rules do not have (counters, an nft handle, a
+	// file other than the table's); nil otherwise, which keeps the record
+	// small for the hundreds of thousands of rules of a large dump.
+	ext *ruleExt
+	// line is the rule's line in its file (Pos).
+	line int32
+	// zeroKnown says the dump recorded [0:0] (with ext nil).
+	zeroKnown bool
+}
+
+// ruleExt is the out-of-line part of a Rule.
+type ruleExt struct {
+	file     string
+	counters Counters
+	handle   uint64
+}
+
+// Pos is where the rule was read; the file is its table's unless SetPos
+// gave another.
+func (r *Rule) Pos() Pos {
+	if r.ext != nil && r.ext.file != "" {
+		return Pos{File: r.ext.file, Line: int(r.line)}
+	}
+	var t *Table
+	if r.Chain != nil {
+		t = r.Chain.Table
+	}
+	return Pos{File: tableFile(t), Line: int(r.line)}
+}
+
+// SetPos records where the rule was read. Front-ends give the line only
+// (Pos{Line: n}) when the file is the table's, which costs nothing.
+func (r *Rule) SetPos(p Pos) {
+	r.line = int32(p.Line)
+	if p.File == "" && r.ext == nil {
+		return
+	}
+	if r.ext == nil && r.Chain != nil && p.File == tableFile(r.Chain.Table) {
+		return
+	}
+	r.extra().file = p.File
+}
+
+// Counters are the counters the dump recorded for the rule ([p:b]
+// prefix, or nft counter); Known is false when it recorded none.
+func (r *Rule) Counters() Counters {
+	if r.ext == nil {
+		return Counters{Known: r.zeroKnown}
+	}
+	return r.ext.counters
+}
+
+// SetCounters records the rule's counters.
+func (r *Rule) SetCounters(c Counters) {
+	r.zeroKnown = c == Counters{Known: true}
+	if r.ext == nil && (c == Counters{} || r.zeroKnown) {
+		return
+	}
+	r.extra().counters = c
+}
+
+// Handle is the nft rule handle (0 for iptables).
+func (r *Rule) Handle() uint64 {
+	if r.ext == nil {
+		return 0
+	}
+	return r.ext.handle
+}
+
+// SetHandle records the nft rule handle.
+func (r *Rule) SetHandle(h uint64) {
+	if h == 0 && r.ext == nil {
+		return
+	}
+	r.extra().handle = h
+}
+
+func (r *Rule) extra() *ruleExt {
+	if r.ext == nil {
+		r.ext = &ruleExt{}
+	}
+	return r.ext
 }
 
 // Set is a named nftables set or map, or an ipset given to the simulator.

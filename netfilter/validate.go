@@ -69,7 +69,7 @@ type graph struct {
 func newGraph(t *Table) *graph {
 	n, rules := len(t.Chains), 0
 	for i, c := range t.Chains {
-		c.vid = i
+		c.vid = int32(i)
 		rules += len(c.Rules)
 	}
 	// Most rules jump or goto at most once: one allocation, not a series
@@ -152,7 +152,7 @@ func eachSetVerdict(s *Set, fn func(*Verdict)) {
 func (g *graph) resolve() []Problem {
 	var probs []Problem
 	for _, c := range g.t.Chains {
-		for i := range g.out(c.vid) {
+		for i := range g.out(int(c.vid)) {
 			e := &g.edges[int(g.edgeAt[c.vid])+i]
 			v := e.v
 			if !g.holds(v.Target, v.Chain) {
@@ -164,7 +164,7 @@ func (g *graph) resolve() []Problem {
 			case v.Target.Base != nil:
 				probs = append(probs, problem(g.t, c, c.Rules[e.ri], fmt.Sprintf("%s to base chain %q is not allowed", v.Kind, v.Chain)))
 			default:
-				e.to = int32(v.Target.vid)
+				e.to = v.Target.vid
 			}
 		}
 	}
@@ -173,15 +173,15 @@ func (g *graph) resolve() []Problem {
 
 // holds reports whether c is the table's chain called name.
 func (g *graph) holds(c *Chain, name string) bool {
-	return c != nil && c.Name == name && c.Table == g.t && c.vid < len(g.t.Chains) && g.t.Chains[c.vid] == c
+	return c != nil && c.Name == name && c.Table == g.t && int(c.vid) < len(g.t.Chains) && g.t.Chains[c.vid] == c
 }
 
 func problem(t *Table, c *Chain, r *Rule, msg string) Problem {
 	p := Problem{Table: t.String(), Chain: c.Name, Msg: msg}
 	if r != nil {
-		p.Rule, p.Pos = r.Index, r.Pos
+		p.Rule, p.Pos = r.Index, r.Pos()
 	} else {
-		p.Pos = c.Pos
+		p.Pos = c.Pos()
 	}
 	return p
 }
@@ -226,18 +226,18 @@ func (g *graph) checkDepth() ([]Problem, []Warning) {
 		if c.Base == nil {
 			continue
 		}
-		if d := int(visit(int32(c.vid))); d > MaxJumpDepth {
+		if d := int(visit(c.vid)); d > MaxJumpDepth {
 			msg := fmt.Sprintf("%s %s: chains nest %d deep, more than the kernel's %d", t, c.Name, d, MaxJumpDepth)
 			if t.Backend == BackendLegacy {
-				warns = append(warns, Warning{Pos: c.Pos, Message: msg})
+				warns = append(warns, Warning{Pos: c.Pos(), Message: msg})
 			} else {
-				probs = append(probs, Problem{Table: t.String(), Chain: c.Name, Pos: c.Pos, Msg: msg})
+				probs = append(probs, Problem{Table: t.String(), Chain: c.Name, Pos: c.Pos(), Msg: msg})
 			}
 		}
 	}
 	for _, c := range t.Chains {
 		if state[c.vid] == unseen {
-			visit(int32(c.vid))
+			visit(c.vid)
 		}
 	}
 	return probs, warns
@@ -282,11 +282,11 @@ func (g *graph) checkHooks() []Problem {
 	var probs []Problem
 	for _, c := range t.Chains {
 		mask := hooks[c.vid]
-		if mask == 0 || len(g.restrictedOf(c.vid)) == 0 {
+		if mask == 0 || len(g.restrictedOf(int(c.vid))) == 0 {
 			continue
 		}
 		natChain := chainIsNAT(t, c)
-		for _, r := range g.restrictedOf(c.vid) {
+		for _, r := range g.restrictedOf(int(c.vid)) {
 			for _, e := range r.Exprs {
 				if !restricted(e) {
 					continue

@@ -157,7 +157,9 @@ func (b *builder) addChain(it item) error {
 	if name == "" {
 		return errors.New("add chain: no name")
 	}
-	c := t.AddChain(&nf.Chain{Name: name, Pos: b.pos(it)})
+	c := &nf.Chain{Name: name, Table: t} // the table for SetPos; AddChain sets it again
+	c.SetPos(b.pos(it))
+	c = t.AddChain(c)
 	if _, ok := it.obj["hook"]; !ok {
 		return nil
 	}
@@ -256,15 +258,21 @@ func (b *builder) addRule(it item) error {
 	if err != nil {
 		return fmt.Errorf("add rule: %w", err)
 	}
-	r := &nf.Rule{Pos: b.pos(it), Comment: field(it.obj, "comment")}
-	b.at = r.Pos
+	// Chain is set for SetPos, which then stores no file when it is the
+	// table's; adding the rule sets it again.
+	r := &nf.Rule{Chain: c, Comment: field(it.obj, "comment")}
+	b.at = b.pos(it)
+	r.SetPos(b.at)
 	if h, ok := it.obj["handle"]; ok {
-		r.Handle, _ = num(h)
+		hv, _ := num(h)
+		r.SetHandle(hv)
 	}
 	stmts := list(it.obj["expr"])
-	if r.Exprs, r.Counters, err = b.lowerRule(t, stmts); err != nil {
+	var ctr nf.Counters
+	if r.Exprs, ctr, err = b.lowerRule(t, stmts); err != nil {
 		return fmt.Errorf("add rule to %s %s: %w", t, c.Name, err)
 	}
+	r.SetCounters(ctr)
 	r.Target = ruleTarget(t.Family, stmts)
 	r.Text = it.text
 	if r.Text == "" {

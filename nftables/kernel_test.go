@@ -38,8 +38,8 @@ func counted(rs *nf.Ruleset) map[string]uint64 {
 	for _, t := range rs.Tables {
 		for _, c := range t.Chains {
 			for _, r := range c.Rules {
-				if r.Counters.Known {
-					out[ruleKey(t, c.Name, r.Index)] = r.Counters.Packets
+				if r.Counters().Known {
+					out[ruleKey(t, c.Name, r.Index)] = r.Counters().Packets
 				}
 			}
 		}

@@ -50,12 +50,12 @@ func kernelCounts(t *testing.T, lab *netns.Lab, b netns.Backend, v6 bool) map[co
 	out := map[counterKey]uint64{}
 	for _, tb := range rs.Tables {
 		for _, c := range tb.Chains {
-			if c.Base != nil && c.Counters.Packets > 0 {
-				out[policyKey(tb.Name, c.Name)] = c.Counters.Packets
+			if c.Base != nil && c.Counters().Packets > 0 {
+				out[policyKey(tb.Name, c.Name)] = c.Counters().Packets
 			}
 			for _, r := range c.Rules {
-				if r.Counters.Packets > 0 {
-					out[ruleKey(tb.Name, c.Name, r.Index)] = r.Counters.Packets
+				if r.Counters().Packets > 0 {
+					out[ruleKey(tb.Name, c.Name, r.Index)] = r.Counters().Packets
 				}
 			}
 		}

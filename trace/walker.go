@@ -367,8 +367,9 @@ func (w *walker) record(r *nf.Rule, v nf.Verdict) {
 func (p pathRef) step() Step {
 	if p.rule == nil {
 		c, t := p.chain, p.chain.Table
+		pos := c.Pos()
 		return Step{Family: string(t.Family), Table: t.Name, Chain: c.Name, Policy: true, Target: c.Base.Policy.String(),
-			Line: c.Pos.Line, File: c.Pos.File, Hook: p.hook.String(), Backend: string(t.Backend)}
+			Line: pos.Line, File: pos.File, Hook: p.hook.String(), Backend: string(t.Backend)}
 	}
 	r, t := p.rule, p.rule.Chain.Table
 	target := r.Target
@@ -378,9 +379,10 @@ func (p pathRef) step() Step {
 			target = p.vchain.Name
 		}
 	}
+	pos := r.Pos()
 	return Step{Family: string(t.Family), Table: t.Name, Chain: r.Chain.Name, Rule: r.Index,
-		Target: target, Line: r.Pos.Line, File: r.Pos.File, Hook: p.hook.String(), Backend: string(t.Backend),
-		Handle: r.Handle, Text: r.Text}
+		Target: target, Line: pos.Line, File: pos.File, Hook: p.hook.String(), Backend: string(t.Backend),
+		Handle: r.Handle(), Text: r.Text}
 }
 
 // apply carries out a rule's verdict.
