@@ -29,7 +29,7 @@ func ruleKey(r *nf.Rule) string {
 		b.WriteByte(0)
 	}
 	b.WriteString("\x01")
-	b.WriteString(r.Comment)
+	b.WriteString(r.Comment())
 	return b.String()
 }
 

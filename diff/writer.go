@@ -141,7 +141,7 @@ func ruleWriter(t *nf.Table, c *nf.Chain, r *nf.Rule) (attribution, bool) {
 	for _, f := range []func() (attribution, bool){
 		func() (attribution, bool) { return chainWriter(t, c.Name) },
 		func() (attribution, bool) { return jumpWriter(r) },
-		func() (attribution, bool) { return commentWriter(r.Comment) },
+		func() (attribution, bool) { return commentWriter(r.Comment()) },
 		func() (attribution, bool) { return ifaceWriter(r) },
 	} {
 		if a, ok := f(); ok {

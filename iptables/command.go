@@ -259,8 +259,8 @@ func (e ruleEnv) build(op token, chainName string, args []token, ctr nf.Counters
 	if op.s == "-A" && rp.single() {
 		r := e.newRule()
 		*r = nf.Rule{Exprs: rp.body(rp.addrMatch(nf.FieldSrc, rp.src, rp.srcNeg, rp.srcKey), rp.addrMatch(nf.FieldDst, rp.dst, rp.dstNeg, rp.dstKey)),
-			Text: line[op.col-1:], Comment: rp.comment, Target: targetLabel(rp)}
-		setPlace(r, e.lineNo, ctr)
+			Text: line[op.col-1:], Target: targetLabel(rp)}
+		setPlace(r, e.lineNo, ctr, rp.comment)
 		return e.slab.one(r), nil
 	}
 	orig := ""
@@ -281,18 +281,20 @@ func (e ruleEnv) build(op token, chainName string, args []token, ctr nf.Counters
 			text = strings.TrimSpace("-A " + chainName + " " + texts[i])
 		}
 		r := e.newRule()
-		*r = nf.Rule{Exprs: exprs, Text: text, Comment: rp.comment, Target: targetLabel(rp)}
-		setPlace(r, e.lineNo, ctr)
+		*r = nf.Rule{Exprs: exprs, Text: text, Target: targetLabel(rp)}
+		setPlace(r, e.lineNo, ctr, rp.comment)
 		out[i] = r
 	}
 	return out, nil
 }
 
-// setPlace records a parsed rule's line and counters. The file is the
-// table's (the parse's), which the rule reads from its table once added.
-func setPlace(r *nf.Rule, line int, ctr nf.Counters) {
+// setPlace records a parsed rule's line, counters and comment (which its
+// comment match gives: no storage). The file is the table's (the
+// parse's), which the rule reads from its table once added.
+func setPlace(r *nf.Rule, line int, ctr nf.Counters, comment string) {
 	r.SetPos(nf.Pos{Line: line})
 	r.SetCounters(ctr)
+	r.SetComment(comment)
 }
 
 func targetLabel(rp *ruleParser) string {

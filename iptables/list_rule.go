@@ -39,7 +39,8 @@ func (p *listParser) rule(line string, f []field) error {
 	}
 	tr := p.trailer(row)
 	r.Exprs = append(exprs, tr.exprs...)
-	r.Comment, r.Target = tr.comment, tr.label
+	r.Target = tr.label
+	r.SetComment(tr.comment)
 	p.chain.AddRule(r)
 	return nil
 }

@@ -323,10 +323,10 @@ func (p *ruleParser) flushModule() error {
 		return nil
 	}
 	if p.curMod == "comment" {
-		// Comments are nearly all distinct: no cache, no slice.
+		// Comments repeat only from one rule to the next (kube-proxy
+		// gives a Service's rules one comment): no cache, no slice.
 		for _, o := range p.curOpts {
-			c := p.slab.comment()
-			c.Text = strings.Join(o.args, " ")
+			c := p.slab.comment(strings.Join(o.args, " "))
 			if p.comment == "" {
 				p.comment = c.Text
 			}
@@ -515,6 +515,8 @@ type exprSlab struct {
 	addrs    chunks[addrCell]
 	verdicts chunks[nf.VerdictExpr]
 	nats     chunks[nf.NATStmt]
+	// lastComment is the comment match handed out last.
+	lastComment *nf.CommentMatch
 	// single backs the one-rule list build returns.
 	single [1]*nf.Rule
 	// scratch is the rule parser reused from rule to rule.
@@ -557,11 +559,20 @@ func (s *exprSlab) nat() *nf.NATStmt {
 	return s.nats.one()
 }
 
-func (s *exprSlab) comment() *nf.CommentMatch {
+// comment returns the comment match of text: the previous one when it
+// has the same text (the rules of a kube-proxy Service chain and of its
+// endpoint chains all carry the Service's name), else a new one.
+func (s *exprSlab) comment(text string) *nf.CommentMatch {
 	if s == nil {
-		return &nf.CommentMatch{}
+		return &nf.CommentMatch{Text: text}
 	}
-	return s.comments.one()
+	if s.lastComment != nil && s.lastComment.Text == text {
+		return s.lastComment
+	}
+	c := s.comments.one()
+	c.Text = text
+	s.lastComment = c
+	return c
 }
 
 // one returns a list holding just r, valid until the next call.

@@ -241,7 +241,7 @@ func (ri *ruleIndex) kubeProxyRule(t *nf.Table, c *nf.Chain, r *nf.Rule) {
 	if c.Name == "KUBE-SERVICES" && r.Target == "KUBE-NODEPORTS" && !dstRestricted(r) && hasRules(t.Chain("KUBE-NODEPORTS")) {
 		ri.allNodePorts = append(ri.allNodePorts, ruleText(t, c, r))
 	}
-	k, ok := commentService(r.Comment)
+	k, ok := commentService(r.Comment())
 	if !ok {
 		return
 	}
@@ -250,11 +250,11 @@ func (ri *ruleIndex) kubeProxyRule(t *nf.Table, c *nf.Chain, r *nf.Rule) {
 	ri.families[t.Family] = true
 	proto, port := protoPort(r)
 	switch {
-	case c.Name == "KUBE-NODEPORTS" && strings.Contains(r.Comment, "health check node port"):
+	case c.Name == "KUBE-NODEPORTS" && strings.Contains(r.Comment(), "health check node port"):
 		put(&s.health, strconv.Itoa(port), ruleText(t, c, r))
 	case c.Name == "KUBE-NODEPORTS" && t.Name == "nat" && port != 0:
 		put(&s.nodePorts, proto+"/"+strconv.Itoa(port), ruleText(t, c, r))
-	case c.Name == "KUBE-SERVICES" && (strings.Contains(r.Comment, "external IP") || strings.Contains(r.Comment, "loadbalancer IP")):
+	case c.Name == "KUBE-SERVICES" && (strings.Contains(r.Comment(), "external IP") || strings.Contains(r.Comment(), "loadbalancer IP")):
 		if dst, ok := dstAddr(r); ok {
 			put(&s.dests, dst.String()+"/"+proto+"/"+strconv.Itoa(port), ruleText(t, c, r))
 		}
@@ -289,11 +289,11 @@ func (ri *ruleIndex) iptablesHostport(c *nf.Chain, r *nf.Rule) {
 	if dst, ok := dstAddr(r); ok {
 		h.hostIP = dst
 	}
-	if m := hpCommentRE.FindStringSubmatch(r.Comment); m != nil {
+	if m := hpCommentRE.FindStringSubmatch(r.Comment()); m != nil {
 		h.podName, h.podNS = m[1], m[2]
 		h.hostPort, _ = strconv.Atoi(m[3])
 	}
-	if m := cniCommentRE.FindStringSubmatch(r.Comment); m != nil {
+	if m := cniCommentRE.FindStringSubmatch(r.Comment()); m != nil {
 		h.container = m[1]
 	} else if id := ri.cniIDs[c.Name]; id != "" {
 		h.container = id
@@ -314,7 +314,7 @@ func cniChainIDs(t *nf.Table) map[string]string {
 		return out
 	}
 	for _, r := range c.Rules {
-		if m := cniCommentRE.FindStringSubmatch(r.Comment); m != nil && strings.HasPrefix(r.Target, "CNI-DN-") {
+		if m := cniCommentRE.FindStringSubmatch(r.Comment()); m != nil && strings.HasPrefix(r.Target, "CNI-DN-") {
 			out[r.Target] = m[1]
 		}
 	}
@@ -376,7 +376,7 @@ func (ri *ruleIndex) serviceChains(t *nf.Table) map[*nf.Chain]*svcRules {
 // chain names.
 func (ri *ruleIndex) commentedService(c *nf.Chain) *svcRules {
 	for _, r := range c.Rules {
-		if k, ok := commentService(r.Comment); ok {
+		if k, ok := commentService(r.Comment()); ok {
 			return ri.svc(k)
 		}
 	}

@@ -31,11 +31,14 @@ const (
 // matches and nft's payload loads break out of the rule when the header is
 // not there.
 type FieldMatch struct {
-	Field Field
-	Op    CmpOp
+	// Fields are ordered for size (40 bytes: one per address match of a
+	// large dump).
+
 	// Mask, when non-zero, is applied to the packet's integer value first.
 	Mask   uint64
 	Values []Value
+	Field  Field
+	Op     CmpOp
 	Neg    bool
 	// AbsentMatches makes a negated match hold when the field is absent
 	// (iptables `! -i eth0` on a hook without an input interface, where the

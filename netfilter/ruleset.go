@@ -279,14 +279,13 @@ type Rule struct {
 	Exprs []Expr
 	// Text is the rule as the input spelled it.
 	Text string
-	// Comment from -m comment or nft `comment`.
-	Comment string
 	// Target names what the rule does when it matches, for paths and
 	// attribution: the -j/-g target of an iptables rule, or the last
 	// statement/verdict of an nft rule.
 	Target string
 	// ext holds what most rules do not have (counters, an nft handle, a
-	// file other than the table's); nil otherwise, which keeps the record
+	// file other than the table's, a comment its expressions do not
+	// give); nil otherwise, which keeps the record
 	// small for the hundreds of thousands of rules of a large dump.
 	ext *ruleExt
 	// line is the rule's line in its file (Pos).
@@ -298,8 +297,41 @@ type Rule struct {
 // ruleExt is the out-of-line part of a Rule.
 type ruleExt struct {
 	file     string
+	comment  string
 	counters Counters
 	handle   uint64
+	// commentSet says comment overrides the comment matches.
+	commentSet bool
+}
+
+// Comment is the rule's comment: the first non-empty -m comment text, or
+// what SetComment recorded (nft's `comment`). An iptables rule's comment
+// is read from its comment match, so it costs no storage of its own.
+func (r *Rule) Comment() string {
+	if r.ext != nil && r.ext.commentSet {
+		return r.ext.comment
+	}
+	return exprComment(r.Exprs)
+}
+
+// SetComment records the rule's comment; call it once Exprs are set. A
+// comment the rule's comment matches already give costs nothing.
+func (r *Rule) SetComment(s string) {
+	if r.ext == nil && s == exprComment(r.Exprs) {
+		return
+	}
+	x := r.extra()
+	x.comment, x.commentSet = s, true
+}
+
+// exprComment is the text of the first non-empty comment match.
+func exprComment(exprs []Expr) string {
+	for _, e := range exprs {
+		if c, ok := e.(*CommentMatch); ok && c.Text != "" {
+			return c.Text
+		}
+	}
+	return ""
 }
 
 // Pos is where the rule was read; the file is its table's unless SetPos

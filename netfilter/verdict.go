@@ -34,7 +34,6 @@ func (k VerdictKind) String() string {
 
 // Verdict is a verdict with its argument.
 type Verdict struct {
-	Kind VerdictKind
 	// Chain names the jump/goto target; Target is resolved by Validate.
 	Chain  string
 	Target *Chain
@@ -44,6 +43,8 @@ type Verdict struct {
 	// QueueNum and QueueBypass for NFQUEUE.
 	QueueNum    uint16
 	QueueBypass bool
+	// Kind comes last: the fields are ordered for size (48 bytes).
+	Kind VerdictKind
 }
 
 // Terminal reports whether the verdict ends the packet's traversal of the

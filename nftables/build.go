@@ -260,7 +260,7 @@ func (b *builder) addRule(it item) error {
 	}
 	// Chain is set for SetPos, which then stores no file when it is the
 	// table's; adding the rule sets it again.
-	r := &nf.Rule{Chain: c, Comment: field(it.obj, "comment")}
+	r := &nf.Rule{Chain: c}
 	b.at = b.pos(it)
 	r.SetPos(b.at)
 	if h, ok := it.obj["handle"]; ok {
@@ -273,10 +273,11 @@ func (b *builder) addRule(it item) error {
 		return fmt.Errorf("add rule to %s %s: %w", t, c.Name, err)
 	}
 	r.SetCounters(ctr)
+	r.SetComment(field(it.obj, "comment"))
 	r.Target = ruleTarget(t.Family, stmts)
 	r.Text = it.text
 	if r.Text == "" {
-		r.Text = printRule(t.Family, stmts, r.Comment)
+		r.Text = printRule(t.Family, stmts, r.Comment())
 	}
 	if it.insert {
 		c.InsertRule(1, r)
