@@ -53,17 +53,19 @@ type edge struct {
 }
 
 // graph is a table's chains with their outgoing jump/goto edges, gathered
-// in one pass over the rules. Chains are scanned in order, so the edges
-// (and restricted rules) of chain vid are one contiguous run of a flat
-// slice: edges[edgeAt[vid]:edgeAt[vid+1]].
+// in one pass over the rules. Chains are scanned in order, so the edges of
+// chain vid are one contiguous run of a flat slice:
+// edges[edgeAt[vid]:edgeAt[vid+1]].
 type graph struct {
 	t      *Table
 	edges  []edge
 	edgeAt []int32
-	// restricted lists the rules holding expressions the kernel allows
-	// only on some hooks or tables, per chain like edges.
-	restricted []*Rule
-	restrAt    []int32
+	// restricted counts, per chain, the rules holding expressions the
+	// kernel allows only on some hooks or tables (checkHooks reads those
+	// chains' rules again rather than keeping a list: Validate runs when
+	// the heap is at its largest).
+	restricted []int32
+	anyRestr   bool
 }
 
 func newGraph(t *Table) *graph {
@@ -74,12 +76,12 @@ func newGraph(t *Table) *graph {
 	}
 	// Most rules jump or goto at most once: one allocation, not a series
 	// of growing copies.
-	g := &graph{t: t, edgeAt: make([]int32, n+1), restrAt: make([]int32, n+1), edges: make([]edge, 0, rules)}
+	g := &graph{t: t, edgeAt: make([]int32, n+1), restricted: make([]int32, n), edges: make([]edge, 0, rules)}
 	for i, c := range t.Chains {
 		for ri, r := range c.Rules {
-			g.scan(r, int32(ri))
+			g.scan(r, int32(i), int32(ri))
 		}
-		g.edgeAt[i+1], g.restrAt[i+1] = int32(len(g.edges)), int32(len(g.restricted))
+		g.edgeAt[i+1] = int32(len(g.edges))
 	}
 	return g
 }
@@ -87,16 +89,12 @@ func newGraph(t *Table) *graph {
 // out returns the edges leaving chain vid.
 func (g *graph) out(vid int) []edge { return g.edges[g.edgeAt[vid]:g.edgeAt[vid+1]] }
 
-func (g *graph) restrictedOf(vid int) []*Rule {
-	return g.restricted[g.restrAt[vid]:g.restrAt[vid+1]]
-}
-
-func (g *graph) scan(r *Rule, ri int32) {
+func (g *graph) scan(r *Rule, vid, ri int32) {
 	marked := false
 	for _, e := range r.Exprs {
 		if !marked && restricted(e) {
-			g.restricted = append(g.restricted, r)
-			marked = true
+			g.restricted[vid]++
+			g.anyRestr, marked = true, true
 		}
 		switch x := e.(type) {
 		case *VerdictExpr:
@@ -274,7 +272,7 @@ func (g *graph) reachableHooks() []uint8 {
 
 // checkHooks refuses targets used where the kernel does not allow them.
 func (g *graph) checkHooks() []Problem {
-	if len(g.restricted) == 0 {
+	if !g.anyRestr {
 		return nil
 	}
 	t := g.t
@@ -282,11 +280,11 @@ func (g *graph) checkHooks() []Problem {
 	var probs []Problem
 	for _, c := range t.Chains {
 		mask := hooks[c.vid]
-		if mask == 0 || len(g.restrictedOf(int(c.vid))) == 0 {
+		if mask == 0 || g.restricted[c.vid] == 0 {
 			continue
 		}
 		natChain := chainIsNAT(t, c)
-		for _, r := range g.restrictedOf(int(c.vid)) {
+		for _, r := range c.Rules {
 			for _, e := range r.Exprs {
 				if !restricted(e) {
 					continue
