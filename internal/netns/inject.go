@@ -12,28 +12,35 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Do runs fn on a fresh OS thread that has entered namespace ns (setns(2) with
-// CLONE_NEWNET). The thread stays locked and exits with its goroutine, so no thread
-// of the process is ever left in a foreign namespace. Sockets fn creates belong to
-// ns for their whole life and may be used from any goroutine afterwards.
-func (l *Lab) Do(ns string, fn func() error) error {
+// Do runs fn on a fresh OS thread that has entered namespace ns of this lab
+// (see InNetns).
+func (l *Lab) Do(ns string, fn func() error) error { return InNetns("/run/netns/"+ns, fn) }
+
+// InNetns runs fn on a fresh OS thread that has entered the network
+// namespace file path (setns(2) with CLONE_NEWNET): "/run/netns/NAME" for a
+// namespace made by "ip netns add", "/proc/PID/ns/net" for a process's. The
+// thread stays locked and exits with its goroutine, so no thread of the
+// process is ever left in a foreign namespace. Sockets fn creates belong to
+// that namespace for their whole life and may be used from any goroutine.
+func InNetns(path string, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		errc <- enter(ns, fn)
+		errc <- enter(path, fn)
 	}()
 	return <-errc
 }
 
-// enter switches the calling (locked) thread to ns and runs fn.
-func enter(ns string, fn func() error) error {
-	f, err := os.Open("/run/netns/" + ns)
+// enter switches the calling (locked) thread to the namespace file path and
+// runs fn.
+func enter(path string, fn func() error) error {
+	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("open netns %s: %w", ns, err)
+		return fmt.Errorf("open netns %s: %w", path, err)
 	}
 	defer f.Close()
 	if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-		return fmt.Errorf("enter netns %s: %w", ns, err)
+		return fmt.Errorf("enter netns %s: %w", path, err)
 	}
 	return fn()
 }

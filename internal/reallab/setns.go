@@ -3,10 +3,8 @@ package reallab
 import (
 	"fmt"
 	"net"
-	"os"
-	"runtime"
 
-	"golang.org/x/sys/unix"
+	"github.com/exposure-audit/exposure/internal/netns"
 )
 
 // PidNetns is the network namespace file of process pid (a container's
@@ -16,34 +14,12 @@ func PidNetns(pid int) string { return fmt.Sprintf("/proc/%d/ns/net", pid) }
 // NamedNetns is the file of a namespace made with "ip netns add NAME".
 func NamedNetns(name string) string { return "/run/netns/" + name }
 
-// InNetns runs fn on a fresh OS thread that has entered the network
-// namespace file nsPath. The thread stays locked and dies with its
-// goroutine; sockets fn opens stay in that namespace.
-func InNetns(nsPath string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		f, err := os.Open(nsPath)
-		if err != nil {
-			errc <- fmt.Errorf("open netns: %w", err)
-			return
-		}
-		defer f.Close()
-		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("enter netns %s: %w", nsPath, err)
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
-}
-
 // UDPEcho opens a UDP socket on addr inside the network namespace nsPath
 // that answers every datagram with "echo:" and the datagram, until the
 // returned socket is closed. Busybox has no UDP server that answers.
 func UDPEcho(nsPath, addr string) (net.PacketConn, error) {
 	var pc net.PacketConn
-	err := InNetns(nsPath, func() error {
+	err := netns.InNetns(nsPath, func() error {
 		var err error
 		pc, err = net.ListenPacket("udp4", addr)
 		return err
@@ -69,7 +45,7 @@ func UDPEcho(nsPath, addr string) (net.PacketConn, error) {
 // returned listener is closed.
 func TCPBanner(nsPath, addr, banner string) (net.Listener, error) {
 	var ln net.Listener
-	err := InNetns(nsPath, func() error {
+	err := netns.InNetns(nsPath, func() error {
 		var err error
 		ln, err = net.Listen("tcp4", addr)
 		return err
