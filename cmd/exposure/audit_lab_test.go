@@ -18,6 +18,7 @@ import (
 	"github.com/exposure-audit/exposure/exposure"
 	"github.com/exposure-audit/exposure/internal/gen/randrules"
 	"github.com/exposure-audit/exposure/internal/netns"
+	"github.com/exposure-audit/exposure/internal/reallab"
 )
 
 // The lab tests load a ruleset into the node namespace of internal/netns,
@@ -344,20 +345,11 @@ func TestLabNmapBaseline(t *testing.T) {
 func udpListeners(t *testing.T, lab *netns.Lab) []int {
 	ports := []int{53, 161, 5353, 40000, 60001}
 	for _, p := range []int{5353, 60001} {
-		pc, err := lab.ListenPacket(lab.NodeNS, "udp4", fmt.Sprintf("%s:%d", labTarget, p))
+		pc, err := reallab.UDPEcho(reallab.NamedNetns(lab.NodeNS), fmt.Sprintf("%s:%d", labTarget, p))
 		if err != nil {
 			t.Fatal(err)
 		}
-		go func() {
-			buf := make([]byte, 1500)
-			for {
-				n, from, err := pc.ReadFrom(buf)
-				if err != nil {
-					return
-				}
-				_, _ = pc.WriteTo(append([]byte("echo:"), buf[:n]...), from)
-			}
-		}()
+		t.Cleanup(func() { pc.Close() })
 	}
 	return ports
 }
