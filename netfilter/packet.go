@@ -8,6 +8,7 @@ import (
 // IP protocol numbers (IANA; include/uapi/linux/in.h).
 const (
 	ProtoICMP    uint8 = 1
+	ProtoIGMP    uint8 = 2
 	ProtoTCP     uint8 = 6
 	ProtoUDP     uint8 = 17
 	ProtoGRE     uint8 = 47
@@ -24,7 +25,7 @@ var ProtoByName = map[string]uint8{
 	"icmp": ProtoICMP, "tcp": ProtoTCP, "udp": ProtoUDP, "gre": ProtoGRE,
 	"esp": ProtoESP, "ah": ProtoAH, "icmpv6": ProtoICMPv6, "ipv6-icmp": ProtoICMPv6,
 	"icmp6": ProtoICMPv6, "sctp": ProtoSCTP, "udplite": ProtoUDPLite, "ipip": 4,
-	"igmp": 2, "ipv6": 41, "dccp": 33, "vrrp": 112, "ospf": 89, "pim": 103,
+	"igmp": ProtoIGMP, "ipv6": 41, "dccp": 33, "vrrp": 112, "ospf": 89, "pim": 103,
 }
 
 // ProtoName returns the conventional name of a protocol number, or its

@@ -521,7 +521,7 @@ func (w *walker) martian() bool {
 	case dst == limitedBroadcast || p.Src.IsUnspecified() && p.Dst.IsUnspecified():
 		return false
 	case p.Src.IsUnspecified() && p.Dst.IsMulticast():
-		if p.Dst.IsLinkLocalMulticast() || p.Proto == protoIGMP {
+		if p.Dst.IsLinkLocalMulticast() || p.Proto == nf.ProtoIGMP {
 			return false
 		}
 		return w.dropMartian("source", p.Src, "")
@@ -538,9 +538,6 @@ func (w *walker) martian() bool {
 }
 
 var limitedBroadcast = [4]byte{255, 255, 255, 255}
-
-// protoIGMP is IPPROTO_IGMP.
-const protoIGMP = 2
 
 // localnetMartian drops a loopback address from a non-loopback interface
 // unless route_localnet lets it through; unknown is taken as 0, the
