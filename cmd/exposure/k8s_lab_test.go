@@ -506,10 +506,13 @@ func TestK8sLabAudit(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: network namespaces, kube-proxy, nmap -sS")
 	}
+	k8slab.Shared(t) // skips without the binaries, fails when EXPOSURE_K8S_REQUIRED=1
 	if _, err := exec.LookPath("nmap"); err != nil {
+		if k8slab.Required() {
+			t.Fatal("needs nmap: " + err.Error())
+		}
 		t.Skip("needs nmap: " + err.Error())
 	}
-	k8slab.Shared(t)
 	for _, mode := range []k8slab.ProxyMode{k8slab.IPTables, k8slab.NFTables} {
 		t.Run(string(mode), func(t *testing.T) { k8sLabAudit(t, mode) })
 	}

@@ -133,11 +133,7 @@ func checkLocalhostMapping(t *testing.T, lab *netns.Lab, webIP string) {
 		t.Errorf("SYN to 127.0.0.1:22 via n0: answered with flags %#x, want no answer (martian destination)", flags)
 	}
 	if e := exposureAt(t, rep, "tcp", 22); e.State != exposure.Filtered {
-		// Known bug, reported: the tracer delivers a loopback destination
-		// arriving on a wire interface to INPUT instead of dropping it
-		// (ip_route_input_slow's martian check; route_localnet is not
-		// collected).
-		t.Logf("127.0.0.1 tcp/22 via n0: the audit says %s, the kernel drops it (filtered)", e.State)
+		t.Errorf("127.0.0.1 tcp/22 via n0: the audit says %s, the kernel drops it (martian destination: filtered)", e.State)
 	}
 }
 
