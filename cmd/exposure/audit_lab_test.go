@@ -122,9 +122,7 @@ func TestLabAuditMatchesNmap(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: network namespaces, iptables and nmap -sS")
 	}
-	if _, err := exec.LookPath("nmap"); err != nil {
-		t.Skip("needs nmap: " + err.Error())
-	}
+	reallab.Need(t, "nmap") // fails instead of skipping when EXPOSURE_REAL_REQUIRED=1 (CI)
 	cases := []labCase{
 		exampleCase(t, "docker-host", "0.0.0.0:22", labTarget+":8080", "0.0.0.0:2375"),
 		exampleCase(t, "kube-proxy-node", "0.0.0.0:22", "0.0.0.0:10250", "0.0.0.0:30080", "127.0.0.1:10248"),
@@ -325,9 +323,7 @@ func TestLabNmapBaseline(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: network namespaces and nmap -sS")
 	}
-	if _, err := exec.LookPath("nmap"); err != nil {
-		t.Skip("needs nmap: " + err.Error())
-	}
+	reallab.Need(t, "nmap") // fails instead of skipping when EXPOSURE_REAL_REQUIRED=1 (CI)
 	lab := netns.New(t)
 	if _, err := lab.Listen(lab.NodeNS, "tcp4", labTarget+":22"); err != nil {
 		t.Fatal(err)

@@ -206,12 +206,8 @@ func TestDiffUsageErrors(t *testing.T) {
 	}
 }
 
-// TestDiffNft runs nftables inputs through the CLI once the build has the
-// nftables front-end (newLoader).
+// TestDiffNft runs nftables inputs (text and JSON) through the CLI.
 func TestDiffNft(t *testing.T) {
-	if newLoader().Nft == nil {
-		t.Skip("nftables front-end not wired into newLoader in this build")
-	}
 	dir := "../../testdata/corpus/firewalld/nftables-backend/"
 	code, out, errs := runDiffCmd(t, "", dir+"01-after-start.nft-list-ruleset.txt", dir+"02-after-runtime-add-port.nft-list-ruleset.json", "-o", "json")
 	if code != ExitOK {
