@@ -54,7 +54,7 @@ func (c *countingAPI) ListEndpointSlices(ctx context.Context, o metav1.ListOptio
 
 // realClient builds the clientset through RESTConfig from the lab's
 // kubeconfig, acting as user when one is named (the admin impersonates).
-func realClient(t *testing.T, c *k8slab.Cluster, user string) *Clientset {
+func realClient(t *testing.T, c *k8slab.Cluster, user string) *Client {
 	t.Helper()
 	rc, src, err := RESTConfig(Config{Kubeconfig: c.Kubeconfig, Getenv: func(string) string { return "" }})
 	if err != nil {
