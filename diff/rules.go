@@ -93,10 +93,10 @@ func (d *differ) rules(t *nf.Table, ca, cb *nf.Chain) {
 		c := Change{Kind: s.kind}
 		r, chain := s.b, cb
 		if s.a != nil {
-			c.PositionBefore, c.TextBefore, c.SourceBefore = s.a.Index, ruleText(s.a), source(s.a)
+			c.PositionBefore, c.TextBefore, c.SourceBefore = s.a.Index(), ruleText(s.a), source(s.a)
 		}
 		if s.b != nil {
-			c.PositionAfter, c.TextAfter, c.SourceAfter = s.b.Index, ruleText(s.b), source(s.b)
+			c.PositionAfter, c.TextAfter, c.SourceAfter = s.b.Index(), ruleText(s.b), source(s.b)
 		} else {
 			r, chain = s.a, ca
 		}

@@ -74,7 +74,7 @@ func (a *analyzer) chain(ch *nf.Chain) *chainInfo {
 		return v.(*chainInfo)
 	}
 	ci := &chainInfo{rules: make([]atomic.Pointer[ruleInfo], len(ch.Rules))}
-	if ix := ch.Index; ix != nil {
+	if ix := ch.Index(); ix != nil {
 		switch ix.Field {
 		case nf.FieldDPort:
 			rules := make([]*cuts, len(ch.Rules))
@@ -124,7 +124,7 @@ func (a *analyzer) offeredSig(ix *nf.ChainIndex) []uint64 {
 // ruleCutsOf returns the cuts of r (nil for none) and its destination
 // signature, from ci, the cuts of r's chain.
 func (a *analyzer) ruleCutsOf(ci *chainInfo, r *nf.Rule) (*cuts, []uint64) {
-	if i := r.Index - 1; i >= 0 && i < len(ci.rules) && r.Chain.Rules[i] == r {
+	if i := r.Index() - 1; i >= 0 && i < len(ci.rules) && r.Chain.Rules[i] == r {
 		ri := ci.rule(a, i, r)
 		return ri.cuts, ri.sig
 	}

@@ -332,7 +332,7 @@ func opaqueCuts(e nf.Expr, c *cuts) {
 // never show up in a trace; their ports are cuts as soon as the chain is
 // entered.
 func chainPortCuts(ch *nf.Chain, rules []*cuts) *portIndex {
-	if ch.Index == nil || ch.Index.Field != nf.FieldDPort {
+	if ch.Index() == nil || ch.Index().Field != nf.FieldDPort {
 		return nil
 	}
 	var any []portRange

@@ -124,7 +124,7 @@ func (o *observer) mix(sig []uint64) {
 
 // Chain implements trace.Observer.
 func (o *observer) Chain(c *nf.Chain) {
-	if c.Index == nil {
+	if c.Index() == nil {
 		// Only an indexed chain has cuts of its own (chainPortCuts, dstSig).
 		return
 	}

@@ -259,7 +259,8 @@ func (e ruleEnv) build(op token, chainName string, args []token, ctr nf.Counters
 	if op.s == "-A" && rp.single() {
 		r := e.newRule()
 		*r = nf.Rule{Exprs: rp.body(rp.addrMatch(nf.FieldSrc, rp.src, rp.srcNeg, rp.srcKey), rp.addrMatch(nf.FieldDst, rp.dst, rp.dstNeg, rp.dstKey)),
-			Text: line[op.col-1:], Target: targetLabel(rp)}
+			Text: line[op.col-1:]}
+		r.SetTarget(targetLabel(rp))
 		setPlace(r, e.lineNo, ctr, rp.comment)
 		return e.slab.one(r), nil
 	}
@@ -281,7 +282,8 @@ func (e ruleEnv) build(op token, chainName string, args []token, ctr nf.Counters
 			text = strings.TrimSpace("-A " + chainName + " " + texts[i])
 		}
 		r := e.newRule()
-		*r = nf.Rule{Exprs: exprs, Text: text, Target: targetLabel(rp)}
+		*r = nf.Rule{Exprs: exprs, Text: text}
+		r.SetTarget(targetLabel(rp))
 		setPlace(r, e.lineNo, ctr, rp.comment)
 		out[i] = r
 	}
@@ -352,7 +354,7 @@ func (p *saveParser) deleteRule(toks []token, line string) error {
 	}
 	c.Rules = append(c.Rules[:at], c.Rules[at+1:]...)
 	for i, r := range c.Rules {
-		r.Index = i + 1
+		r.SetIndex(i + 1)
 	}
 	return nil
 }

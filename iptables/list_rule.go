@@ -39,7 +39,7 @@ func (p *listParser) rule(line string, f []field) error {
 	}
 	tr := p.trailer(row)
 	r.Exprs = append(exprs, tr.exprs...)
-	r.Target = tr.label
+	r.SetTarget(tr.label)
 	r.SetComment(tr.comment)
 	p.chain.AddRule(r)
 	return nil

@@ -92,7 +92,7 @@ func listProjectChain(c *nf.Chain, v listView) listProjChain {
 		pc.Counters = listProjCounters(c.Counters(), v)
 	}
 	for _, r := range c.Rules {
-		pr := listProjRule{Counters: listProjCounters(r.Counters(), v), Target: r.Target, Comment: r.Comment()}
+		pr := listProjRule{Counters: listProjCounters(r.Counters(), v), Target: r.Target(), Comment: r.Comment()}
 		for _, e := range r.Exprs {
 			if s := listProjExpr(e, v); s != "" {
 				pr.Exprs = append(pr.Exprs, s)

@@ -52,7 +52,7 @@ func saveView(rs *nf.Ruleset) view {
 				cv.Policy, cv.Priority = c.Base.Policy.String(), c.Base.Priority
 			}
 			for _, r := range c.Rules {
-				cv.Rules = append(cv.Rules, ruleView{Index: r.Index, Exprs: exprStrings(r.Exprs), Target: r.Target, Comment: r.Comment(), Counters: r.Counters()})
+				cv.Rules = append(cv.Rules, ruleView{Index: r.Index(), Exprs: exprStrings(r.Exprs), Target: r.Target(), Comment: r.Comment(), Counters: r.Counters()})
 			}
 			tv.Chains = append(tv.Chains, cv)
 		}

@@ -223,7 +223,7 @@ func (ri *ruleIndex) serviceChain(t *nf.Table, c *nf.Chain) {
 			}
 		case svl:
 			s.hasLocal = true
-			s.localJumps = append(s.localJumps, localJump{t, c.Name, r.Target})
+			s.localJumps = append(s.localJumps, localJump{t, c.Name, r.Target()})
 		}
 	}
 }
@@ -238,7 +238,7 @@ func put[K comparable, V any](m *map[K]V, k K, v V) {
 
 // kubeProxyRule reads one rule of a KUBE-* chain.
 func (ri *ruleIndex) kubeProxyRule(t *nf.Table, c *nf.Chain, r *nf.Rule) {
-	if c.Name == "KUBE-SERVICES" && r.Target == "KUBE-NODEPORTS" && !dstRestricted(r) && hasRules(t.Chain("KUBE-NODEPORTS")) {
+	if c.Name == "KUBE-SERVICES" && r.Target() == "KUBE-NODEPORTS" && !dstRestricted(r) && hasRules(t.Chain("KUBE-NODEPORTS")) {
 		ri.allNodePorts = append(ri.allNodePorts, ruleText(t, c, r))
 	}
 	k, ok := commentService(r.Comment())
@@ -314,8 +314,8 @@ func cniChainIDs(t *nf.Table) map[string]string {
 		return out
 	}
 	for _, r := range c.Rules {
-		if m := cniCommentRE.FindStringSubmatch(r.Comment()); m != nil && strings.HasPrefix(r.Target, "CNI-DN-") {
-			out[r.Target] = m[1]
+		if m := cniCommentRE.FindStringSubmatch(r.Comment()); m != nil && strings.HasPrefix(r.Target(), "CNI-DN-") {
+			out[r.Target()] = m[1]
 		}
 	}
 	return out
@@ -417,7 +417,7 @@ func hasRules(c *nf.Chain) bool { return c != nil && len(c.Rules) > 0 }
 
 // ruleText quotes a rule for evidence: "table chain #N: text".
 func ruleText(t *nf.Table, c *nf.Chain, r *nf.Rule) string {
-	return fmt.Sprintf("%s %s %s #%d: %s", t.Family, t.Name, c.Name, r.Index, r.Text)
+	return fmt.Sprintf("%s %s %s #%d: %s", t.Family, t.Name, c.Name, r.Index(), r.Text)
 }
 
 // protoPort returns the rule's protocol and single destination port.

@@ -90,7 +90,7 @@ func RulesOf(rs *nf.Ruleset) []Rule {
 }
 
 func ruleOf(chain string, r *nf.Rule) (Rule, bool) {
-	out := Rule{Chain: chain, Target: r.Target}
+	out := Rule{Chain: chain, Target: r.Target()}
 	for _, e := range r.Exprs {
 		switch x := e.(type) {
 		case *nf.FieldMatch:

@@ -60,54 +60,43 @@ type Table struct {
 	// are unregistered from their hooks).
 	Dormant bool
 
-	chainByName map[string]*Chain
+	names chainNames
 }
 
 // NewTable returns an empty table.
 func NewTable(f Family, name string, b Backend) *Table {
-	return &Table{Family: f, Name: name, Backend: b, Sets: map[string]*Set{}, chainByName: map[string]*Chain{}}
+	return &Table{Family: f, Name: name, Backend: b, Sets: map[string]*Set{}}
 }
 
 // Chain returns the chain with the given name, or nil.
-func (t *Table) Chain(name string) *Chain { return t.chainByName[name] }
+func (t *Table) Chain(name string) *Chain {
+	if i := t.names.find(t.Chains, name); i >= 0 {
+		return t.Chains[i]
+	}
+	return nil
+}
 
 // AddChain appends a chain; it returns the existing chain of that name if
 // there is one.
 func (t *Table) AddChain(c *Chain) *Chain {
-	// One map operation: a name already there (rare) shows as an
-	// unchanged map size, and the chain it named is put back.
-	n := len(t.chainByName)
-	t.chainByName[c.Name] = c
-	if len(t.chainByName) == n {
-		if old := t.listed(c.Name); old != nil {
-			t.chainByName[c.Name] = old
-			return old
-		}
+	if old := t.Chain(c.Name); old != nil {
+		return old
 	}
 	c.Table = t
 	c.at = int32(len(t.Chains))
 	t.Chains = append(t.Chains, c)
+	t.names.add(t.Chains, int(c.at))
 	return c
-}
-
-// listed finds a chain by name in the chain list.
-func (t *Table) listed(name string) *Chain {
-	for _, c := range t.Chains {
-		if c.Name == name {
-			return c
-		}
-	}
-	return nil
 }
 
 // Reserve makes room for n more chains, for a front-end that knows how
 // many a table declares.
 func (t *Table) Reserve(n int) {
-	if len(t.chainByName) > 0 || len(t.Chains) > 0 || n <= 0 {
+	if len(t.Chains) > 0 || n <= 0 {
 		return
 	}
-	t.chainByName = make(map[string]*Chain, n)
 	t.Chains = make([]*Chain, 0, n)
+	t.names.rebuild(nil, n)
 }
 
 // chainLookAhead is how many chains after the previous one ChainAfter
@@ -127,25 +116,20 @@ func (t *Table) ChainAfter(prev *Chain, name string) *Chain {
 			}
 		}
 	}
-	return t.chainByName[name]
+	return t.Chain(name)
 }
 
 // RemoveChain deletes a chain by name (iptables -X).
 func (t *Table) RemoveChain(name string) bool {
-	c := t.chainByName[name]
-	if c == nil {
+	i := t.names.find(t.Chains, name)
+	if i < 0 {
 		return false
 	}
-	delete(t.chainByName, name)
-	for i, x := range t.Chains {
-		if x == c {
-			t.Chains = append(t.Chains[:i], t.Chains[i+1:]...)
-			break
-		}
+	t.Chains = append(t.Chains[:i], t.Chains[i+1:]...)
+	for j, x := range t.Chains {
+		x.at = int32(j)
 	}
-	for i, x := range t.Chains {
-		x.at = int32(i)
-	}
+	t.names.rebuild(t.Chains, len(t.Chains))
 	return true
 }
 
@@ -157,46 +141,64 @@ func (t *Table) IsIptables() bool { return t.Backend != BackendNft }
 func (t *Table) String() string { return string(t.Family) + " " + t.Name }
 
 // Chain is a base or regular chain.
+//
+// The record is 72 bytes (a 10k-Service kube-proxy dump has 110,000
+// chains): what few chains have (policy counters other than [0:0], a file
+// other than the table's, a lookup index) lives in a side record.
 type Chain struct {
 	Table *Table
 	Name  string
 	// Base is nil for a regular (user-defined) chain.
 	Base  *BaseChain
 	Rules []*Rule
-	// Index is filled by Validate for the simulator (see ChainIndex).
-	Index *ChainIndex
-	// ext holds what few chains have (policy counters, a file other than
-	// the table's); nil for most: see Pos and Counters.
+	// ext holds what few chains have; nil for most: see Pos, Counters
+	// and Index.
 	ext *chainExt
-	// line is the chain's line in its file (Pos).
+	// line is the chain's line in its file (Pos), shifted left by one;
+	// the low bit says the dump recorded [0:0] counters (with ext nil).
 	line int32
-	// vid is the chain's position in its table during validation; at is
-	// its position in Table.Chains as AddChain and RemoveChain keep it.
-	vid int32
-	at  int32
-	// zeroKnown says the dump recorded [0:0] (with ext nil).
-	zeroKnown bool
+	// at is the chain's position in Table.Chains, as AddChain and
+	// RemoveChain keep it and Validate sets it.
+	at int32
 }
 
 // chainExt is the out-of-line part of a Chain.
 type chainExt struct {
 	file     string
 	counters Counters
+	index    *ChainIndex
+}
+
+// Index is the lookup index Validate built for the simulator (see
+// ChainIndex), or nil: a chain the kernel scans as fast as an index would.
+func (c *Chain) Index() *ChainIndex {
+	if c.ext == nil {
+		return nil
+	}
+	return c.ext.index
+}
+
+// setIndex records the chain's lookup index; nil costs nothing.
+func (c *Chain) setIndex(ix *ChainIndex) {
+	if ix == nil && c.ext == nil {
+		return
+	}
+	c.extra().index = ix
 }
 
 // Pos is where the chain was declared; the file is its table's unless
 // SetPos gave another.
 func (c *Chain) Pos() Pos {
 	if c.ext != nil && c.ext.file != "" {
-		return Pos{File: c.ext.file, Line: int(c.line)}
+		return Pos{File: c.ext.file, Line: int(c.line >> 1)}
 	}
-	return Pos{File: tableFile(c.Table), Line: int(c.line)}
+	return Pos{File: tableFile(c.Table), Line: int(c.line >> 1)}
 }
 
 // SetPos records where the chain was declared. A file equal to the
 // table's (or empty) costs nothing: Pos reads it from the table.
 func (c *Chain) SetPos(p Pos) {
-	c.line = int32(p.Line)
+	c.line = int32(p.Line)<<1 | c.line&1
 	if p.File != "" && p.File != tableFile(c.Table) || c.ext != nil {
 		c.extra().file = p.File
 	}
@@ -206,7 +208,7 @@ func (c *Chain) SetPos(p Pos) {
 // ":CHAIN" line); Known is false when the dump carried none.
 func (c *Chain) Counters() Counters {
 	if c.ext == nil {
-		return Counters{Known: c.zeroKnown}
+		return Counters{Known: c.line&1 == 1}
 	}
 	return c.ext.counters
 }
@@ -214,16 +216,22 @@ func (c *Chain) Counters() Counters {
 // SetCounters records the chain's counters. Known zero counters (what
 // iptables-save writes for most chains) cost no storage.
 func (c *Chain) SetCounters(ctr Counters) {
-	c.zeroKnown = ctr == Counters{Known: true}
-	if c.ext == nil && (ctr == Counters{} || c.zeroKnown) {
+	zero := ctr == Counters{Known: true}
+	c.line &^= 1
+	if zero {
+		c.line |= 1
+	}
+	if c.ext == nil && (ctr == Counters{} || zero) {
 		return
 	}
 	c.extra().counters = ctr
 }
 
+// extra returns the side record, made on first use; known zero counters
+// recorded before it existed move into it.
 func (c *Chain) extra() *chainExt {
 	if c.ext == nil {
-		c.ext = &chainExt{}
+		c.ext = &chainExt{counters: Counters{Known: c.line&1 == 1}}
 	}
 	return c.ext
 }
@@ -252,7 +260,7 @@ type BaseChain struct {
 func (c *Chain) AddRule(r *Rule) {
 	r.Chain = c
 	c.Rules = append(c.Rules, r)
-	r.Index = len(c.Rules)
+	r.index = int32(len(c.Rules))
 }
 
 // InsertRule inserts a rule at 1-based position pos (iptables -I) and
@@ -266,42 +274,93 @@ func (c *Chain) InsertRule(pos int, r *Rule) {
 	copy(c.Rules[pos:], c.Rules[pos-1:])
 	c.Rules[pos-1] = r
 	for i, x := range c.Rules {
-		x.Index = i + 1
+		x.index = int32(i + 1)
 	}
 }
 
 // Rule is one rule: expressions evaluated left to right.
+//
+// The record is 64 bytes: a large kube-proxy dump has hundreds of
+// thousands of rules. What few rules have (counters other than [0:0], an
+// nft handle, a file other than the table's, a comment or a target the
+// expressions do not give) lives in a side record.
 type Rule struct {
 	Chain *Chain
-	// Index is the 1-based position in the chain (as --line-numbers and
-	// nft's listing order give it).
-	Index int
 	Exprs []Expr
 	// Text is the rule as the input spelled it.
 	Text string
-	// Target names what the rule does when it matches, for paths and
-	// attribution: the -j/-g target of an iptables rule, or the last
-	// statement/verdict of an nft rule.
-	Target string
-	// ext holds what most rules do not have (counters, an nft handle, a
-	// file other than the table's, a comment its expressions do not
-	// give); nil otherwise, which keeps the record
-	// small for the hundreds of thousands of rules of a large dump.
+	// ext holds what most rules do not have; nil otherwise.
 	ext *ruleExt
-	// line is the rule's line in its file (Pos).
+	// index is the 1-based position in the chain (Index).
+	index int32
+	// line is the rule's line in its file (Pos), shifted left by one; the
+	// low bit says the dump recorded [0:0] counters (with ext nil).
 	line int32
-	// zeroKnown says the dump recorded [0:0] (with ext nil).
-	zeroKnown bool
+}
+
+// Index is the rule's 1-based position in its chain, as
+// `iptables -L --line-numbers` and nft's listing order give it.
+func (r *Rule) Index() int { return int(r.index) }
+
+// SetIndex records the rule's position; AddRule and InsertRule keep it
+// for rules added through them.
+func (r *Rule) SetIndex(i int) { r.index = int32(i) }
+
+// Target names what the rule does when it matches, for paths and
+// attribution: the -j/-g target of an iptables rule ("KUBE-SEP-…",
+// "DNAT", "ACCEPT"), or the last statement or verdict of an nft rule; ""
+// when the rule has none. It is read from the rule's last expression
+// unless SetTarget recorded something else.
+func (r *Rule) Target() string {
+	if r.ext != nil && r.ext.targetSet {
+		return r.ext.target
+	}
+	return exprTarget(r.Exprs)
+}
+
+// SetTarget records the rule's target name; call it once Exprs are set.
+// A name the last expression already gives (a jump's chain, a verdict, a
+// NAT statement's kind, an unknown target's name) costs nothing.
+func (r *Rule) SetTarget(s string) {
+	if r.ext == nil && s == exprTarget(r.Exprs) {
+		return
+	}
+	x := r.extra()
+	x.target, x.targetSet = s, true
+}
+
+// exprTarget is the target name the rule's last expression implies: the
+// chain of a jump or goto, the name of another verdict (ACCEPT, DROP,
+// RETURN, …), or the kind of a NAT statement (DNAT, SNAT, MASQUERADE,
+// REDIRECT). Other statements give "" and their rules record the name.
+func exprTarget(exprs []Expr) string {
+	if len(exprs) == 0 {
+		return ""
+	}
+	switch e := exprs[len(exprs)-1].(type) {
+	case *VerdictExpr:
+		if e.V.Kind == VerdictJump || e.V.Kind == VerdictGoto {
+			return e.V.Chain
+		}
+		return e.V.Kind.String()
+	case *NATStmt:
+		return e.Kind.String()
+	case *UnknownTarget:
+		return e.Name
+	}
+	return ""
 }
 
 // ruleExt is the out-of-line part of a Rule.
 type ruleExt struct {
 	file     string
 	comment  string
+	target   string
 	counters Counters
 	handle   uint64
-	// commentSet says comment overrides the comment matches.
-	commentSet bool
+	// commentSet says comment overrides the comment matches; targetSet
+	// says target overrides the last expression's.
+	commentSet, targetSet bool
 }
 
 // Comment is the rule's comment: the first non-empty -m comment text, or
@@ -338,19 +397,19 @@ func exprComment(exprs []Expr) string {
 // gave another.
 func (r *Rule) Pos() Pos {
 	if r.ext != nil && r.ext.file != "" {
-		return Pos{File: r.ext.file, Line: int(r.line)}
+		return Pos{File: r.ext.file, Line: int(r.line >> 1)}
 	}
 	var t *Table
 	if r.Chain != nil {
 		t = r.Chain.Table
 	}
-	return Pos{File: tableFile(t), Line: int(r.line)}
+	return Pos{File: tableFile(t), Line: int(r.line >> 1)}
 }
 
 // SetPos records where the rule was read. Front-ends give the line only
 // (Pos{Line: n}) when the file is the table's, which costs nothing.
 func (r *Rule) SetPos(p Pos) {
-	r.line = int32(p.Line)
+	r.line = int32(p.Line)<<1 | r.line&1
 	if p.File == "" && r.ext == nil {
 		return
 	}
@@ -364,15 +423,19 @@ func (r *Rule) SetPos(p Pos) {
 // prefix, or nft counter); Known is false when it recorded none.
 func (r *Rule) Counters() Counters {
 	if r.ext == nil {
-		return Counters{Known: r.zeroKnown}
+		return Counters{Known: r.line&1 == 1}
 	}
 	return r.ext.counters
 }
 
 // SetCounters records the rule's counters.
 func (r *Rule) SetCounters(c Counters) {
-	r.zeroKnown = c == Counters{Known: true}
-	if r.ext == nil && (c == Counters{} || r.zeroKnown) {
+	zero := c == Counters{Known: true}
+	r.line &^= 1
+	if zero {
+		r.line |= 1
+	}
+	if r.ext == nil && (c == Counters{} || zero) {
 		return
 	}
 	r.extra().counters = c
@@ -394,9 +457,11 @@ func (r *Rule) SetHandle(h uint64) {
 	r.extra().handle = h
 }
 
+// extra returns the side record, made on first use; known zero counters
+// recorded before it existed move into it.
 func (r *Rule) extra() *ruleExt {
 	if r.ext == nil {
-		r.ext = &ruleExt{}
+		r.ext = &ruleExt{counters: Counters{Known: r.line&1 == 1}}
 	}
 	return r.ext
 }

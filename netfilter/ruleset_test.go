@@ -1,6 +1,9 @@
 package netfilter
 
-import "testing"
+import (
+	"strconv"
+	"testing"
+)
 
 // chainTable returns a table with chains A, B, C, D, E, F in that order.
 func chainTable(t *testing.T) *Table {
@@ -71,4 +74,45 @@ func TestChainAfter(t *testing.T) {
 			t.Errorf("ChainAfter(A, C) after removing B: got %v, want C", got)
 		}
 	})
+}
+
+// TestChainNamesAgreeWithAMap adds, finds and removes many chains and
+// checks every lookup against a plain map.
+func TestChainNamesAgreeWithAMap(t *testing.T) {
+	tb := NewTable(FamilyIPv4, "nat", BackendLegacy)
+	want := map[string]*Chain{}
+	name := func(i int) string { return "KUBE-SEP-" + strconv.Itoa(i*7919%100003) }
+	for i := range 5000 {
+		c := tb.AddChain(&Chain{Name: name(i)})
+		if prev, ok := want[c.Name]; ok && prev != c {
+			t.Fatalf("AddChain(%s) returned a new chain for a name already there", c.Name)
+		}
+		want[c.Name] = c
+	}
+	if dup := tb.AddChain(&Chain{Name: name(17)}); dup != want[name(17)] {
+		t.Errorf("AddChain of an existing name returned %p, want the first chain %p", dup, want[name(17)])
+	}
+	for i := 0; i < 5000; i += 3 {
+		if !tb.RemoveChain(name(i)) {
+			t.Fatalf("RemoveChain(%s) = false", name(i))
+		}
+		delete(want, name(i))
+	}
+	if tb.RemoveChain("NO-SUCH") {
+		t.Error("RemoveChain of a missing name = true")
+	}
+	if len(tb.Chains) != len(want) {
+		t.Fatalf("got %d chains, want %d", len(tb.Chains), len(want))
+	}
+	for i := range 6000 {
+		n := name(i)
+		if got := tb.Chain(n); got != want[n] {
+			t.Errorf("Chain(%s) = %p, want %p", n, got, want[n])
+		}
+	}
+	for i, c := range tb.Chains {
+		if int(c.at) != i || tb.Chain(c.Name) != c {
+			t.Errorf("chain %s at %d records position %d", c.Name, i, c.at)
+		}
+	}
 }

@@ -274,7 +274,7 @@ func (b *builder) addRule(it item) error {
 	}
 	r.SetCounters(ctr)
 	r.SetComment(field(it.obj, "comment"))
-	r.Target = ruleTarget(t.Family, stmts)
+	r.SetTarget(ruleTarget(t.Family, stmts))
 	r.Text = it.text
 	if r.Text == "" {
 		r.Text = printRule(t.Family, stmts, r.Comment())

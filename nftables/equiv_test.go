@@ -70,7 +70,7 @@ func ruleLine(t *nf.Table, c *nf.Chain, r *nf.Rule, withText bool) string {
 		}
 		sort.Strings(es[run : i+1])
 	}
-	s := fmt.Sprintf("rule %s %s #%d target=%q comment=%q counters=%v exprs=[%s]", t, c.Name, r.Index, l4Port.ReplaceAllString(r.Target, "l4 $1"), r.Comment(), r.Counters(), strings.Join(es, "; "))
+	s := fmt.Sprintf("rule %s %s #%d target=%q comment=%q counters=%v exprs=[%s]", t, c.Name, r.Index(), l4Port.ReplaceAllString(r.Target(), "l4 $1"), r.Comment(), r.Counters(), strings.Join(es, "; "))
 	if withText {
 		s += " text=" + strings.Join(strings.Fields(r.Text), " ")
 	}

@@ -39,7 +39,7 @@ func counted(rs *nf.Ruleset) map[string]uint64 {
 		for _, c := range t.Chains {
 			for _, r := range c.Rules {
 				if r.Counters().Known {
-					out[ruleKey(t, c.Name, r.Index)] = r.Counters().Packets
+					out[ruleKey(t, c.Name, r.Index())] = r.Counters().Packets
 				}
 			}
 		}

@@ -262,7 +262,7 @@ func TestHandles(t *testing.T) {
 	got := map[string]uint64{}
 	for _, c := range rs.Tables[0].Chains {
 		for _, r := range c.Rules {
-			got[fmt.Sprintf("%s#%d", c.Name, r.Index)] = r.Handle()
+			got[fmt.Sprintf("%s#%d", c.Name, r.Index())] = r.Handle()
 		}
 	}
 	want := map[string]uint64{"hostports#1": 8, "hostports#2": 9, "hostports#3": 10, "masquerading#1": 11,

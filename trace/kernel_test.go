@@ -55,7 +55,7 @@ func kernelCounts(t *testing.T, lab *netns.Lab, b netns.Backend, v6 bool) map[co
 			}
 			for _, r := range c.Rules {
 				if r.Counters().Packets > 0 {
-					out[ruleKey(tb.Name, c.Name, r.Index)] = r.Counters().Packets
+					out[ruleKey(tb.Name, c.Name, r.Index())] = r.Counters().Packets
 				}
 			}
 		}

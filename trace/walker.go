@@ -199,7 +199,7 @@ func (w *walker) push(c *nf.Chain) {
 
 // candidate returns the next rule of the top frame to evaluate, or -1.
 func (w *walker) candidate(f *frame) int {
-	ix := f.chain.Index
+	ix := f.chain.Index()
 	if ix == nil {
 		if f.next < len(f.chain.Rules) {
 			return f.next
@@ -372,7 +372,7 @@ func (p pathRef) step() Step {
 			Line: pos.Line, File: pos.File, Hook: p.hook.String(), Backend: string(t.Backend)}
 	}
 	r, t := p.rule, p.rule.Chain.Table
-	target := r.Target
+	target := r.Target()
 	if target == "" && p.verdict != nf.VerdictNone {
 		target = p.verdict.String()
 		if p.verdict == nf.VerdictJump || p.verdict == nf.VerdictGoto {
@@ -380,7 +380,7 @@ func (p pathRef) step() Step {
 		}
 	}
 	pos := r.Pos()
-	return Step{Family: string(t.Family), Table: t.Name, Chain: r.Chain.Name, Rule: r.Index,
+	return Step{Family: string(t.Family), Table: t.Name, Chain: r.Chain.Name, Rule: r.Index(),
 		Target: target, Line: pos.Line, File: pos.File, Hook: p.hook.String(), Backend: string(t.Backend),
 		Handle: r.Handle(), Text: r.Text}
 }

@@ -36,7 +36,7 @@ func fromTable(t *nf.Table) Table {
 				continue
 			}
 			prev, n = r.Text, n+1
-			out.Rules = append(out.Rules, Rule{Table: t.Name, Chain: c.Name, Index: n, Text: stripCounters(r.Text), Target: r.Target})
+			out.Rules = append(out.Rules, Rule{Table: t.Name, Chain: c.Name, Index: n, Text: stripCounters(r.Text), Target: r.Target()})
 		}
 	}
 	return out

@@ -11,9 +11,14 @@ import (
 func TestFromRuleset(t *testing.T) {
 	filter := nf.NewTable(nf.FamilyIPv4, "filter", nf.BackendIptablesNft)
 	in := filter.AddChain(&nf.Chain{Name: "INPUT"})
-	in.AddRule(&nf.Rule{Text: "-A INPUT -s 192.0.2.1,192.0.2.2 -j DROP", Target: "DROP"})
-	in.AddRule(&nf.Rule{Text: "-A INPUT -s 192.0.2.1,192.0.2.2 -j DROP", Target: "DROP"})
-	in.AddRule(&nf.Rule{Text: "[12:720] -A INPUT -j KUBE-FIREWALL", Target: "KUBE-FIREWALL"})
+	rule := func(text, target string) *nf.Rule {
+		r := &nf.Rule{Text: text}
+		r.SetTarget(target)
+		return r
+	}
+	in.AddRule(rule("-A INPUT -s 192.0.2.1,192.0.2.2 -j DROP", "DROP"))
+	in.AddRule(rule("-A INPUT -s 192.0.2.1,192.0.2.2 -j DROP", "DROP"))
+	in.AddRule(rule("[12:720] -A INPUT -j KUBE-FIREWALL", "KUBE-FIREWALL"))
 	filter.AddChain(&nf.Chain{Name: "KUBE-FIREWALL"})
 	kp := nf.NewTable(nf.FamilyIPv6, "kube-proxy", nf.BackendNft)
 	kp.AddChain(&nf.Chain{Name: "services"})
