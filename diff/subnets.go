@@ -60,7 +60,8 @@ func tablesOfRS(rs *nf.Ruleset) []*nf.Table {
 
 func (at *attributor) learn(r *nf.Rule, a attribution) {
 	for _, v := range addrValues(r) {
-		if v.Bits < 0 || v.Bits == 0 || v.Bits == v.AddrLo.BitLen() || v.AddrLo.IsLoopback() || v.AddrLo.IsMulticast() {
+		lo := v.AddrLo()
+		if v.Bits <= 0 || int(v.Bits) == lo.BitLen() || lo.IsLoopback() || lo.IsMulticast() {
 			continue
 		}
 		p := v.String()
@@ -68,7 +69,7 @@ func (at *attributor) learn(r *nf.Rule, a attribution) {
 			s.ambiguous = s.ambiguous || s.writer != a.writer
 			continue
 		}
-		at.subnets = append(at.subnets, &subnet{lo: v.AddrLo, hi: v.AddrHi, prefix: p, writer: a.writer, via: a.evidence})
+		at.subnets = append(at.subnets, &subnet{lo: lo, hi: v.AddrHi(), prefix: p, writer: a.writer, via: a.evidence})
 	}
 }
 
@@ -91,7 +92,7 @@ func addrValues(r *nf.Rule) []nf.Value {
 			continue
 		}
 		for _, v := range m.Values {
-			if v.Kind == nf.ValAddr && v.AddrLo.IsValid() {
+			if v.AddrLo().IsValid() {
 				out = append(out, v)
 			}
 		}
@@ -116,8 +117,9 @@ func (at *attributor) rule(t *nf.Table, c *nf.Chain, r *nf.Rule) attribution {
 // containing returns the narrowest unambiguous learned subnet holding v.
 func (at *attributor) containing(v nf.Value) *subnet {
 	var best *subnet
+	lo, hi := v.AddrLo(), v.AddrHi()
 	for _, s := range at.subnets {
-		if s.ambiguous || s.lo.Is4() != v.AddrLo.Is4() || v.AddrLo.Less(s.lo) || s.hi.Less(v.AddrHi) {
+		if s.ambiguous || s.lo.Is4() != lo.Is4() || lo.Less(s.lo) || s.hi.Less(hi) {
 			continue
 		}
 		if best == nil || best.lo.Less(s.lo) || s.hi.Less(best.hi) {

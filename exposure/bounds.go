@@ -181,11 +181,11 @@ func fieldCuts(m *nf.FieldMatch, c *cuts) {
 		intCuts(m, c)
 	case nf.FieldSrc, nf.FieldCTOrigSrc:
 		for _, v := range m.Values {
-			c.addAddrs(v.AddrLo, v.AddrHi)
+			c.addAddrs(v.AddrLo(), v.AddrHi())
 		}
 	case nf.FieldDst, nf.FieldCTOrigDst:
 		for _, v := range m.Values {
-			c.dsts = append(c.dsts, addrRange{v.AddrLo, v.AddrHi})
+			c.dsts = append(c.dsts, addrRange{v.AddrLo(), v.AddrHi()})
 		}
 	}
 }
@@ -259,10 +259,10 @@ func setCuts(keys []nf.Field, dirs []string, s *nf.Set, c *cuts) {
 				c.addPorts(v.Lo, v.Hi)
 			}
 			if src && v.Kind == nf.ValAddr {
-				c.addAddrs(v.AddrLo, v.AddrHi)
+				c.addAddrs(v.AddrLo(), v.AddrHi())
 			}
 			if !src && v.Kind == nf.ValAddr {
-				c.dsts = append(c.dsts, addrRange{v.AddrLo, v.AddrHi})
+				c.dsts = append(c.dsts, addrRange{v.AddrLo(), v.AddrHi()})
 			}
 		}
 	}

@@ -475,7 +475,7 @@ func (b *matchBuilder) iprange(opts []opt) ([]nf.Expr, error) {
 		if o.name == "--dst-range" {
 			f = nf.FieldDst
 		}
-		out = append(out, &nf.FieldMatch{Field: f, Values: []nf.Value{nf.AddrRange(l.AddrLo, h.AddrLo)}, Neg: o.neg})
+		out = append(out, &nf.FieldMatch{Field: f, Values: []nf.Value{nf.AddrRange(l.AddrLo(), h.AddrLo())}, Neg: o.neg})
 	}
 	return out, nil
 }

@@ -45,7 +45,7 @@ func buildTargetText(name string, opts []opt, fam nf.IPFamily, isGoto bool, user
 	case "QUEUE", "NFQUEUE":
 		return queueTarget(opts), nil
 	case "REJECT":
-		return rejectTarget(opts, fam), nil
+		return rejectTarget(opts, fam)
 	case "MARK", "CONNMARK":
 		return markTarget(name, opts, text)
 	case "DNAT", "SNAT", "MASQUERADE", "REDIRECT":
@@ -95,6 +95,10 @@ func queueTarget(opts []opt) nf.Expr {
 	return &nf.VerdictExpr{V: v}
 }
 
+// rejectAliases6 are ip6tables' short --reject-with spellings that mean
+// another reply than iptables' (looked up before rejectAliases).
+var rejectAliases6 = map[string]string{"port-unreach": "icmp6-port-unreachable"}
+
 // rejectAliases maps the short --reject-with spellings to the names
 // iptables-save prints.
 var rejectAliases = map[string]string{
@@ -106,23 +110,26 @@ var rejectAliases = map[string]string{
 	"addr-unreach": "icmp6-addr-unreachable", "icmp6-port-unreach": "icmp6-port-unreachable",
 }
 
-func rejectTarget(opts []opt, fam nf.IPFamily) nf.Expr {
-	with := "icmp-port-unreachable"
+func rejectTarget(opts []opt, fam nf.IPFamily) (nf.Expr, error) {
+	with := nf.RejectICMPPortUnreachable
 	if fam == nf.IPv6 {
-		with = "icmp6-port-unreachable"
+		with = nf.RejectICMP6PortUnreachable
 	}
 	for _, o := range opts {
 		if o.name == "--reject-with" && len(o.args) == 1 {
-			with = o.args[0]
-			if a, ok := rejectAliases[with]; ok {
-				with = a
+			name := o.args[0]
+			if a, ok := rejectAliases6[name]; ok && fam == nf.IPv6 {
+				name = a
+			} else if a, ok := rejectAliases[name]; ok {
+				name = a
 			}
-			if fam == nf.IPv6 && with == "port-unreach" {
-				with = "icmp6-port-unreachable"
+			var ok bool
+			if with, ok = nf.ParseRejectType(name); !ok {
+				return nil, fmt.Errorf("unknown --reject-with type %q", o.args[0])
 			}
 		}
 	}
-	return &nf.VerdictExpr{V: nf.Verdict{Kind: nf.VerdictReject, RejectWith: with}}
+	return &nf.VerdictExpr{V: nf.Verdict{Kind: nf.VerdictReject, RejectWith: with}}, nil
 }
 
 // markTarget reduces every MARK/CONNMARK option to mark = (mark & ^mask) ^
@@ -236,7 +243,7 @@ func natTarget(name string, opts []opt, fam nf.IPFamily, text string, slab *expr
 			s.Persistent = true
 		}
 	}
-	if (kind == nf.NATDNAT || kind == nf.NATSNAT) && !s.AddrLo.IsValid() && s.PortLo == 0 {
+	if (kind == nf.NATDNAT || kind == nf.NATSNAT) && !s.AddrLo().IsValid() && s.PortLo == 0 {
 		return nil, fmt.Errorf("%s needs --to-%s", name, map[bool]string{true: "destination", false: "source"}[kind == nf.NATDNAT])
 	}
 	return s, nil
@@ -264,12 +271,13 @@ func parseNATRange(a string, fam nf.IPFamily, s *nf.NATStmt) error {
 		if err != nil {
 			return fmt.Errorf("invalid NAT address %q", lo)
 		}
-		s.AddrLo, s.AddrHi = l, l
+		h := l
 		if hi != "" {
-			if s.AddrHi, err = netip.ParseAddr(hi); err != nil {
+			if h, err = netip.ParseAddr(hi); err != nil || h.Is4() != l.Is4() {
 				return fmt.Errorf("invalid NAT address %q", hi)
 			}
 		}
+		s.SetAddrs(l, h)
 	}
 	if ports != "" {
 		ports, _, _ = strings.Cut(ports, "/")

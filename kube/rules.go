@@ -455,8 +455,10 @@ func protoName(n uint64) string {
 func dstAddr(r *nf.Rule) (netip.Addr, bool) {
 	for _, e := range r.Exprs {
 		m, ok := e.(*nf.FieldMatch)
-		if ok && m.Field == nf.FieldDst && !m.Neg && len(m.Values) == 1 && m.Values[0].AddrLo.IsValid() && m.Values[0].AddrLo == m.Values[0].AddrHi {
-			return m.Values[0].AddrLo, true
+		if ok && m.Field == nf.FieldDst && !m.Neg && len(m.Values) == 1 && m.Values[0].IsSingle() {
+			if a := m.Values[0].AddrLo(); a.IsValid() {
+				return a, true
+			}
 		}
 	}
 	return netip.Addr{}, false
@@ -485,8 +487,8 @@ func dstRestricted(r *nf.Rule) bool {
 // dnatTarget returns the address and port a DNAT statement of r sends to.
 func dnatTarget(r *nf.Rule) (netip.AddrPort, bool) {
 	for _, e := range r.Exprs {
-		if s, ok := e.(*nf.NATStmt); ok && s.Kind == nf.NATDNAT && s.AddrLo.IsValid() {
-			return netip.AddrPortFrom(s.AddrLo.Unmap(), s.PortLo), true
+		if s, ok := e.(*nf.NATStmt); ok && s.Kind == nf.NATDNAT && s.AddrLo().IsValid() {
+			return netip.AddrPortFrom(s.AddrLo().Unmap(), s.PortLo), true
 		}
 	}
 	return netip.AddrPort{}, false

@@ -100,8 +100,8 @@ func (ri *ruleIndex) nftServiceMap(t *nf.Table, set *nf.Set) {
 		switch {
 		case set.Name == "service-nodeports" && len(el.Key) == 2:
 			put(&s.nodePorts, protoName(el.Key[0].Lo)+"/"+strconv.FormatUint(el.Key[1].Lo, 10), ev)
-		case len(el.Key) == 3 && el.Key[0].AddrLo.IsValid():
-			put(&s.dests, el.Key[0].AddrLo.Unmap().String()+"/"+protoName(el.Key[1].Lo)+"/"+strconv.FormatUint(el.Key[2].Lo, 10), ev)
+		case len(el.Key) == 3 && el.Key[0].AddrLo().IsValid():
+			put(&s.dests, el.Key[0].AddrLo().Unmap().String()+"/"+protoName(el.Key[1].Lo)+"/"+strconv.FormatUint(el.Key[2].Lo, 10), ev)
 		}
 	}
 }
@@ -114,8 +114,8 @@ func elementText(set *nf.Set, el nf.SetElement) string {
 			s += " . "
 		}
 		switch {
-		case k.AddrLo.IsValid():
-			s += k.AddrLo.String()
+		case k.AddrLo().IsValid():
+			s += k.AddrLo().String()
 		case i < len(set.KeyTypes) && set.KeyTypes[i] == "inet_proto":
 			s += protoName(k.Lo)
 		default:
@@ -130,8 +130,8 @@ func elementText(set *nf.Set, el nf.SetElement) string {
 	}
 	for i, v := range el.Data.Values {
 		s += map[bool]string{true: " : ", false: " . "}[i == 0]
-		if v.AddrLo.IsValid() {
-			s += v.AddrLo.String()
+		if v.AddrLo().IsValid() {
+			s += v.AddrLo().String()
 		} else {
 			s += strconv.FormatUint(v.Lo, 10)
 		}
@@ -160,13 +160,13 @@ func (ri *ruleIndex) nftCRIO(t *nf.Table) {
 func crioElement(t *nf.Table, set *nf.Set, el nf.SetElement) (hostportRule, bool) {
 	key := el.Key
 	h := hostportRule{container: el.Comment, evidence: fmt.Sprintf("%s %s map %s: %s", t.Family, t.Name, set.Name, elementText(set, el))}
-	if len(key) == 3 && key[0].AddrLo.IsValid() {
-		h.hostIP, key = key[0].AddrLo.Unmap(), key[1:]
+	if len(key) == 3 && key[0].AddrLo().IsValid() {
+		h.hostIP, key = key[0].AddrLo().Unmap(), key[1:]
 	}
-	if len(key) != 2 || el.Data == nil || len(el.Data.Values) != 2 || !el.Data.Values[0].AddrLo.IsValid() {
+	if len(key) != 2 || el.Data == nil || len(el.Data.Values) != 2 || !el.Data.Values[0].AddrLo().IsValid() {
 		return h, false
 	}
 	h.proto, h.hostPort = protoName(key[0].Lo), int(key[1].Lo)
-	h.target = netip.AddrPortFrom(el.Data.Values[0].AddrLo.Unmap(), uint16(el.Data.Values[1].Lo))
+	h.target = netip.AddrPortFrom(el.Data.Values[0].AddrLo().Unmap(), uint16(el.Data.Values[1].Lo))
 	return h, true
 }

@@ -96,8 +96,8 @@ func ruleOf(chain string, r *nf.Rule) (Rule, bool) {
 		case *nf.FieldMatch:
 			fieldOf(&out, x)
 		case *nf.NATStmt:
-			if x.Kind == nf.NATDNAT && x.AddrLo.IsValid() {
-				out.To = natTarget(x.AddrLo, x.PortLo)
+			if x.Kind == nf.NATDNAT && x.AddrLo().IsValid() {
+				out.To = natTarget(x.AddrLo(), x.PortLo)
 			}
 		}
 	}
@@ -120,8 +120,8 @@ func fieldOf(r *Rule, m *nf.FieldMatch) {
 			r.PortTo = int(v.Hi)
 		}
 	case nf.FieldDst:
-		if v.AddrLo.IsValid() && v.AddrLo == v.AddrHi {
-			r.Addr = v.AddrLo.String()
+		if a := v.AddrLo(); a.IsValid() && v.IsSingle() {
+			r.Addr = a.String()
 		}
 	}
 }

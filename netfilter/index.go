@@ -78,7 +78,7 @@ func buildIndex(c *Chain) *ChainIndex {
 		}
 		for _, v := range vals {
 			if best == FieldDst {
-				k := v.AddrLo.As16()
+				k := v.AddrLo().As16()
 				ix.byAdr[k] = appendOnce(ix.byAdr[k], int32(i))
 			} else {
 				ix.byKey[v.Lo] = appendOnce(ix.byKey[v.Lo], int32(i))

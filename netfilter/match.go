@@ -109,8 +109,9 @@ func (m *FieldMatch) inInt(v uint64) bool {
 }
 
 func (m *FieldMatch) inAddr(a netip.Addr) bool {
-	for _, x := range m.Values {
-		if x.ContainsAddr(a) {
+	x, fam := splitAddr(a)
+	for i := range m.Values {
+		if m.Values[i].containsAddr(x, fam) {
 			return true
 		}
 	}

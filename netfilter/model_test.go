@@ -87,7 +87,8 @@ func TestMarkStatements(t *testing.T) {
 }
 
 func TestNATPort(t *testing.T) {
-	s := &NATStmt{Kind: NATDNAT, AddrLo: netip.MustParseAddr("10.0.0.1"), PortLo: 8000, PortHi: 8010}
+	s := &NATStmt{Kind: NATDNAT, PortLo: 8000, PortHi: 8010}
+	s.SetAddrs(netip.MustParseAddr("10.0.0.1"), netip.Addr{})
 	for _, tt := range []struct{ in, want uint16 }{{8005, 8005}, {80, 8000}} {
 		p := &Packet{Family: IPv4, Proto: ProtoTCP, Dst: netip.MustParseAddr("192.0.2.1"), DPort: tt.in}
 		o := s.Eval(&Ctx{Pkt: p, Env: NewEnv()})

@@ -63,7 +63,7 @@ func (v Value) exactKey() (string, bool) {
 	}
 	switch v.Kind {
 	case ValAddr:
-		return v.AddrLo.String(), true
+		return v.AddrLo().String(), true
 	case ValString:
 		return "s:" + v.Str, true
 	}

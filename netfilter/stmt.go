@@ -142,16 +142,35 @@ func (k NATKind) Dst() bool { return k == NATDNAT || k == NATRedirect }
 // kernel picks by a hash of the tuple; within a port range it keeps the
 // packet's port when it lies in the range and the tuple is free, else takes
 // the first free port (nf_nat_core.c get_unique_tuple).
+//
+// The address range is set with SetAddrs and read with AddrLo and AddrHi.
 type NATStmt struct {
-	// Fields are ordered for size (72 bytes: one per endpoint of a
-	// kube-proxy dump).
-	AddrLo, AddrHi netip.Addr
+	// Fields are ordered for size (56 bytes: one per endpoint of a
+	// kube-proxy dump); the addresses are kept compactly.
+	lo, hi         addr128
 	Text           string
 	PortLo, PortHi uint16
 	Kind           NATKind
 	Random         bool
 	Persistent     bool
+	fam            uint8
 }
+
+// SetAddrs sets the address range lo..hi to map to; an invalid hi means
+// lo alone, an invalid lo none (keep the address; ports only). Zones are
+// dropped; hi should be of lo's family (one of the other family is taken
+// as the last address of lo's family).
+func (s *NATStmt) SetAddrs(lo, hi netip.Addr) {
+	s.lo, s.hi, s.fam = compactRange(lo, hi)
+}
+
+// AddrLo returns the first address of the range, the zero Addr when the
+// statement sets none.
+func (s *NATStmt) AddrLo() netip.Addr { return s.lo.addr(s.fam) }
+
+// AddrHi returns the last address of the range, the zero Addr when the
+// statement sets none.
+func (s *NATStmt) AddrHi() netip.Addr { return s.hi.addr(s.fam) }
 
 // Eval implements Expr.
 func (s *NATStmt) Eval(c *Ctx) Outcome {
@@ -207,13 +226,14 @@ func (s *NATStmt) address(c *Ctx) (netip.Addr, string, bool) {
 		}
 		return a, "", true
 	}
-	if !s.AddrLo.IsValid() {
+	if s.fam == famNone {
 		return netip.Addr{}, "", true
 	}
-	if s.AddrHi.IsValid() && s.AddrHi != s.AddrLo {
-		return s.AddrLo, fmt.Sprintf("%s: the kernel hashes the flow into %s-%s; assumed %s", s.Kind, s.AddrLo, s.AddrHi, s.AddrLo), true
+	lo := s.AddrLo()
+	if s.hi != s.lo {
+		return lo, fmt.Sprintf("%s: the kernel hashes the flow into %s-%s; assumed %s", s.Kind, lo, s.AddrHi(), lo), true
 	}
-	return s.AddrLo, "", true
+	return lo, "", true
 }
 
 func (s *NATStmt) port(cur uint16, proto uint8) (uint16, bool) {

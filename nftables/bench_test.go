@@ -145,7 +145,7 @@ func lastClusterIP(rs *nf.Ruleset) string {
 	for i := len(s.Elements) - 1; i >= 0; i-- {
 		k := s.Elements[i].Key
 		if len(k) == 3 && k[2].Lo == 80 && k[1].Lo == uint64(nf.ProtoTCP) {
-			return k[0].AddrLo.String()
+			return k[0].AddrLo().String()
 		}
 	}
 	return netip.IPv4Unspecified().String()

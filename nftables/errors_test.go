@@ -30,6 +30,7 @@ func TestParseTextErrors(t *testing.T) {
 		{"unknown set type", "table ip t {\n\tset s {\n\t\ttype frobnicator\n\t}\n}\n", 2, 2, `unsupported set data type "frobnicator"`},
 		{"tcp option", "table ip t {\n\tchain c {\n\t\ttcp option maxseg size 1400 accept\n\t}\n}\n", 3, 7, `"tcp option": not supported`},
 		{"stray character", "table ip t {\n\tchain c {\n\t\taccept ?\n\t}\n}\n", 3, 10, `unexpected character "?"`},
+		{"address range of two families", "table ip t {\n\tchain c {\n\t\tip saddr 10.0.0.1-::1 accept\n\t}\n}\n", 3, 3, `invalid address range "10.0.0.1-::1"`},
 		{"expression without value", "table ip t {\n\tchain c {\n\t\tip saddr\n\t}\n}\n", 3, 11, "expression without a value"},
 	}
 	for _, c := range cases {

@@ -154,7 +154,7 @@ func (s *NATMap) stmtFor(set *nf.Set, keys []nf.KeyVal) nf.Expr {
 	}
 	vals := set.Elements[i].Data.Values
 	st := &nf.NATStmt{Kind: s.Kind, PortLo: s.PortLo, PortHi: s.PortHi, Random: s.Random, Text: s.Text}
-	st.AddrLo, st.AddrHi = vals[0].AddrLo, vals[0].AddrHi
+	st.SetAddrs(vals[0].AddrLo(), vals[0].AddrHi())
 	if len(vals) > 1 && vals[1].Kind == nf.ValInt {
 		st.PortLo, st.PortHi = uint16(vals[1].Lo), uint16(vals[1].Hi)
 	}

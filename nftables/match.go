@@ -79,7 +79,9 @@ var cmpOps = map[string]nf.CmpOp{"<": nf.OpLt, ">": nf.OpGt, "<=": nf.OpLe, ">="
 // fieldMatch builds the comparison of a field with constants.
 func fieldMatch(sp spec, op string, vals []nf.Value, isSet bool) (nf.Expr, error) {
 	for i := range vals {
-		vals[i].Lo, vals[i].Hi = vals[i].Lo<<sp.shift, vals[i].Hi<<sp.shift
+		if vals[i].Kind == nf.ValInt { // an address value's Lo/Hi hold address bits
+			vals[i].Lo, vals[i].Hi = vals[i].Lo<<sp.shift, vals[i].Hi<<sp.shift
+		}
 	}
 	neg := op == "!="
 	if op == "in" && !isSet && sp.typ.bitmask() {

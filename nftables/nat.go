@@ -33,7 +33,7 @@ func (b *builder) nat(t *nf.Table, k string, m map[string]any, text string) ([]n
 		if err != nil || len(vals) != 1 {
 			return nil, fmt.Errorf("invalid NAT address %s", brief(a))
 		}
-		st.AddrLo, st.AddrHi = vals[0].AddrLo, vals[0].AddrHi
+		st.SetAddrs(vals[0].AddrLo(), vals[0].AddrHi())
 	}
 	if fam != 0 && t.Family == nf.FamilyInet {
 		return []nf.Expr{&familyNAT{family: fam, stmt: st}}, nil

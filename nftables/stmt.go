@@ -112,7 +112,7 @@ func (b *builder) stmt(t *nf.Table, k string, v, st node) ([]nf.Expr, error) {
 	case "vmap":
 		return b.vmap(t, m, text)
 	case "reject":
-		return []nf.Expr{rejectExpr(t.Family, m)}, nil
+		return []nf.Expr{b.rejectExpr(t, m)}, nil
 	case "queue":
 		q, _ := num(m["num"])
 		return []nf.Expr{&nf.VerdictExpr{V: nf.Verdict{Kind: nf.VerdictQueue, QueueNum: uint16(q),
@@ -139,8 +139,10 @@ func (b *builder) stmt(t *nf.Table, k string, v, st node) ([]nf.Expr, error) {
 }
 
 // rejectExpr: `reject` (icmp port-unreachable for ip, icmpv6 for ip6,
-// icmpx for inet), `reject with tcp reset`, `reject with icmpx …`.
-func rejectExpr(fam nf.Family, m map[string]any) nf.Expr {
+// icmpx for inet), `reject with tcp reset`, `reject with icmpx …`. The
+// reply is spelled as iptables does where it has a name for it.
+func (b *builder) rejectExpr(t *nf.Table, m map[string]any) nf.Expr {
+	fam := t.Family
 	typ, code := field(m, "type"), field(m, "expr")
 	if code == "" {
 		code = "port-unreachable"
@@ -162,7 +164,21 @@ func rejectExpr(fam nf.Family, m map[string]any) nf.Expr {
 		}
 		with += code
 	}
-	return &nf.VerdictExpr{V: nf.Verdict{Kind: nf.VerdictReject, RejectWith: with}}
+	if s, ok := nftRejectSpellings[with]; ok {
+		with = s
+	}
+	r, ok := nf.ParseRejectType(with)
+	if !ok {
+		r = nf.RejectUnknown
+		b.warn(b.at, fmt.Sprintf("table %s: reject reply %q is not known; taken as an ICMP error", t, with))
+	}
+	return &nf.VerdictExpr{V: nf.Verdict{Kind: nf.VerdictReject, RejectWith: r}}
+}
+
+// nftRejectSpellings maps nft's names of ICMP codes, prefixed as
+// rejectExpr does, to iptables' where they differ.
+var nftRejectSpellings = map[string]string{
+	"icmp-prot-unreachable": "icmp-proto-unreachable", "icmp6-admin-prohibited": "icmp6-adm-prohibited",
 }
 
 // xtExpr: an iptables-nft match or target nft shows without its options.

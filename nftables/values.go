@@ -147,7 +147,7 @@ func addrValue(t vtype, s string) (nf.Value, error) {
 	if lo, hi, ok := strings.Cut(s, "-"); ok {
 		a, err1 := netip.ParseAddr(lo)
 		z, err2 := netip.ParseAddr(hi)
-		if err1 != nil || err2 != nil || z.Less(a) {
+		if err1 != nil || err2 != nil || a.Is4() != z.Is4() || z.Less(a) {
 			return nf.Value{}, fmt.Errorf("invalid address range %q", s)
 		}
 		return nf.AddrRange(a, z), nil

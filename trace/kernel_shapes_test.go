@@ -84,8 +84,8 @@ func ruleAim(r *nf.Rule) (uint8, netip.Addr, uint16) {
 		case nf.FieldDPort, nf.FieldPorts:
 			port = uint16(v.Lo)
 		case nf.FieldDst:
-			if v.AddrLo.Is4() {
-				dst = v.AddrLo
+			if a := v.AddrLo(); a.Is4() {
+				dst = a
 			}
 		}
 	}

@@ -225,9 +225,9 @@ func quietNeighbours(t *testing.T, lab *netns.Lab, rs *nf.Ruleset) {
 		for _, c := range tb.Chains {
 			for _, r := range c.Rules {
 				for _, e := range r.Exprs {
-					if n, ok := e.(*nf.NATStmt); ok && n.AddrLo.IsValid() && !seen[n.AddrLo] {
-						seen[n.AddrLo] = true
-						addNeighbour(t, lab, n.AddrLo)
+					if n, ok := e.(*nf.NATStmt); ok && n.AddrLo().IsValid() && !seen[n.AddrLo()] {
+						seen[n.AddrLo()] = true
+						addNeighbour(t, lab, n.AddrLo())
 					}
 				}
 			}

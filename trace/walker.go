@@ -684,7 +684,7 @@ func (w *walker) finish(v nf.Verdict, delivered string) {
 		o.Path[i] = n.ref.step()
 	}
 	if v.Kind == nf.VerdictReject {
-		o.RejectWith = v.RejectWith
+		o.RejectWith = v.RejectWith.String()
 	}
 	if v.Kind == nf.VerdictQueue {
 		o.Assumptions = append(o.Assumptions, fmt.Sprintf("queued to userspace (queue %d): its fate depends on the program reading it", v.QueueNum))
