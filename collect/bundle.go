@@ -65,6 +65,10 @@ type Bundle struct {
 	// is unknown, and so is everything in bundles made before it existed
 	// (format_version 1 either way).
 	RouteLocalnet map[string]int `json:"route_localnet,omitempty"`
+	// AcceptLocal is net.ipv4.conf.{all,IFACE}.accept_local (0 or 1),
+	// keyed and read as RouteLocalnet; absent (unknown, taken as the
+	// kernel default 0) in bundles made before it existed.
+	AcceptLocal map[string]int `json:"accept_local,omitempty"`
 }
 
 // RulesetDump is one raw ruleset dump.
@@ -241,5 +245,6 @@ func (b *Bundle) Input(l Loader) (exposure.Input, error) {
 	}
 	env := Env(b.Interfaces, b.Routes)
 	env.RouteLocalnet = LocalnetEnv(b.RouteLocalnet)
+	env.AcceptLocal = LocalnetEnv(b.AcceptLocal)
 	return exposure.Input{Ruleset: rs, Env: env, Listeners: Listeners(socks, b.Processes, b.HostNetNS)}, nil
 }

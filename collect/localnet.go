@@ -7,12 +7,26 @@ import (
 
 // routeLocalnetPath is where /proc/sys holds route_localnet for a device
 // ("all" for net.ipv4.conf.all).
-func routeLocalnetPath(dev string) string { return "sys/net/ipv4/conf/" + dev + "/route_localnet" }
+func routeLocalnetPath(dev string) string { return confPath(dev, "route_localnet") }
 
-// localnet reads net.ipv4.conf.{all,IFACE}.route_localnet (read-only)
-// into the bundle: "all" and each interface with an IPv4 configuration.
-// A value that cannot be read is left out (unknown to the analysis).
+// acceptLocalPath is where /proc/sys holds accept_local for a device.
+func acceptLocalPath(dev string) string { return confPath(dev, "accept_local") }
+
+func confPath(dev, name string) string { return "sys/net/ipv4/conf/" + dev + "/" + name }
+
+// localnet reads net.ipv4.conf.{all,IFACE}.route_localnet and
+// accept_local (read-only) into the bundle: "all" and each interface with
+// an IPv4 configuration. A value that cannot be read is left out
+// (unknown to the analysis).
 func (l Live) localnet(b *Bundle) {
+	b.RouteLocalnet = l.ipv4Conf(b, "route_localnet", "loopback addresses from the wire are judged with it taken as 0")
+	b.AcceptLocal = l.ipv4Conf(b, "accept_local", "packets from the wire with a source address of the node are judged with it taken as 0")
+}
+
+// ipv4Conf reads net.ipv4.conf.{all,IFACE}.<name> for "all" and the
+// bundle's interfaces, notes an unreadable "all" (effect says what that
+// means), and records the provenance; nil when nothing could be read.
+func (l Live) ipv4Conf(b *Bundle, name, effect string) map[string]int {
 	vals := map[string]int{}
 	names := []string{"all"}
 	for _, i := range b.Interfaces {
@@ -22,17 +36,18 @@ func (l Live) localnet(b *Bundle) {
 		if n == "" || strings.Contains(n, "/") {
 			continue
 		}
-		if v, ok := readFlag(l.Proc, routeLocalnetPath(n)); ok {
+		if v, ok := readFlag(l.Proc, confPath(n, name)); ok {
 			vals[n] = v
 		}
 	}
 	if _, ok := vals["all"]; !ok {
-		l.note(b, "route_localnet: could not read /proc/%s: loopback addresses from the wire are judged with it taken as 0", routeLocalnetPath("all"))
+		l.note(b, "%s: could not read /proc/%s: %s", name, confPath("all", name), effect)
 	}
-	if len(vals) > 0 {
-		b.RouteLocalnet = vals
-		b.Provenance["route_localnet"] = "/proc/sys/net/ipv4/conf/{all,IFACE}/route_localnet"
+	if len(vals) == 0 {
+		return nil
 	}
+	b.Provenance[name] = "/proc/sys/net/ipv4/conf/{all,IFACE}/" + name
+	return vals
 }
 
 // readFlag reads a 0/1 sysctl file.
@@ -50,8 +65,9 @@ func readFlag(fsys fs.FS, name string) (int, bool) {
 	return 0, false
 }
 
-// LocalnetEnv turns a bundle's route_localnet values into the
-// simulator's nf.Env.RouteLocalnet: nil (unknown) when none was recorded.
+// LocalnetEnv turns a bundle's route_localnet (or accept_local) values
+// into the simulator's nf.Env.RouteLocalnet (AcceptLocal): nil (unknown)
+// when none was recorded.
 func LocalnetEnv(vals map[string]int) map[string]bool {
 	if len(vals) == 0 {
 		return nil

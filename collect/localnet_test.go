@@ -85,4 +85,70 @@ func TestLocalnetOldBundle(t *testing.T) {
 	if in.Env.RouteLocalnet != nil {
 		t.Errorf("got Env.RouteLocalnet %v from a bundle without it, want nil (unknown)", in.Env.RouteLocalnet)
 	}
+	if strings.Contains(string(old), "accept_local") {
+		t.Fatal("examples/kube-proxy-node.bundle has accept_local; this case needs a bundle without it")
+	}
+	if b.AcceptLocal != nil || in.Env.AcceptLocal != nil {
+		t.Errorf("got accept_local %v (Env %v) from a bundle without it, want nil (unknown)", b.AcceptLocal, in.Env.AcceptLocal)
+	}
+}
+
+// TestAcceptLocalSnapshot: accept_local of all and each interface is read
+// from /proc/sys beside route_localnet, survives a write and read, and
+// reaches the simulator's Env; an unreadable value is unknown, not 0, and
+// one sysctl missing does not hide the other.
+func TestAcceptLocalSnapshot(t *testing.T) {
+	tests := []struct {
+		name         string
+		files        map[string]string // path under /proc → content
+		wantVals     map[string]int
+		wantEnv      map[string]bool
+		wantLocalnet map[string]int
+		wantNoted    bool
+	}{
+		{"all=1", map[string]string{acceptLocalPath("all"): "1\n", acceptLocalPath("eth0"): "0\n"},
+			map[string]int{"all": 1, "eth0": 0}, map[string]bool{"all": true, "eth0": false}, nil, false},
+		{"device alone, route_localnet beside it", map[string]string{acceptLocalPath("all"): "0\n", acceptLocalPath("eth0"): "1\n", routeLocalnetPath("all"): "1\n"},
+			map[string]int{"all": 0, "eth0": 1}, map[string]bool{"all": false, "eth0": true}, map[string]int{"all": 1}, false},
+		{"garbage is unknown", map[string]string{acceptLocalPath("all"): "0\n", acceptLocalPath("lo"): "2\n"},
+			map[string]int{"all": 0}, map[string]bool{"all": false}, nil, false},
+		{"only route_localnet readable", map[string]string{routeLocalnetPath("all"): "0\n"}, nil, nil, map[string]int{"all": 0}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			proc := fstest.MapFS{}
+			for path, v := range tc.files {
+				proc[path] = &fstest.MapFile{Data: []byte(v)}
+			}
+			l := Live{Run: &fakeRunner{}, Proc: proc, Net: fakeNet{}, Now: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)}
+			b := l.Snapshot(context.Background())
+			if d := cmp.Diff(tc.wantVals, b.AcceptLocal); d != "" {
+				t.Errorf("got accept_local differs (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tc.wantLocalnet, b.RouteLocalnet); d != "" {
+				t.Errorf("got route_localnet differs (-want +got):\n%s", d)
+			}
+			if got := strings.Contains(strings.Join(b.Notes, "\n"), "accept_local: could not read"); got != tc.wantNoted {
+				t.Errorf("got accept_local note %v, want %v (notes %q)", got, tc.wantNoted, b.Notes)
+			}
+			if _, ok := b.Provenance["accept_local"]; ok != (tc.wantVals != nil) {
+				t.Errorf("got accept_local provenance %v, want %v", ok, tc.wantVals != nil)
+			}
+			var buf strings.Builder
+			if err := WriteBundle(&buf, b, false); err != nil {
+				t.Fatal(err)
+			}
+			rb, err := ReadBundle([]byte(buf.String()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, err := rb.Input(Loader{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.wantEnv, in.Env.AcceptLocal); d != "" {
+				t.Errorf("got Env.AcceptLocal differs (-want +got):\n%s", d)
+			}
+		})
+	}
 }

@@ -35,6 +35,14 @@ type Env struct {
 	// source, is in 127.0.0.0/8 unless the device's or all's value is 1
 	// (IN_DEV_NET_ROUTE_LOCALNET); kube-proxy in iptables mode sets it.
 	RouteLocalnet map[string]bool
+	// AcceptLocal holds net.ipv4.conf.<name>.accept_local by interface
+	// name, with RouteLocalnet's keys ("all", "*", names; absent is
+	// unknown). fib_validate_source, called by ip_route_input_slow for
+	// every IPv4 packet from a non-loopback interface once the
+	// destination's route is known, refuses a source that is an address
+	// of the node (a martian source) unless the device's or all's value is
+	// 1 (IN_DEV_ACCEPT_LOCAL).
+	AcceptLocal map[string]bool
 }
 
 // LocalnetRouted reports IN_DEV_NET_ROUTE_LOCALNET for interface dev: on
@@ -44,11 +52,27 @@ func (e *Env) LocalnetRouted(dev string) (on, known bool) {
 	if e == nil {
 		return false, false
 	}
-	d, dk := e.RouteLocalnet[dev]
-	if !dk {
-		d, dk = e.RouteLocalnet["*"]
+	return orConf(e.RouteLocalnet, dev)
+}
+
+// LocalAccepted reports IN_DEV_ACCEPT_LOCAL for interface dev: on when
+// dev's or all's accept_local is 1, off when both are known to be 0,
+// unknown (known false) otherwise.
+func (e *Env) LocalAccepted(dev string) (on, known bool) {
+	if e == nil {
+		return false, false
 	}
-	a, ak := e.RouteLocalnet["all"]
+	return orConf(e.AcceptLocal, dev)
+}
+
+// orConf is the kernel's IN_DEV_ORCONF over a per-interface sysctl map:
+// dev's value (else "*"'s) or all's.
+func orConf(m map[string]bool, dev string) (on, known bool) {
+	d, dk := m[dev]
+	if !dk {
+		d, dk = m["*"]
+	}
+	a, ak := m["all"]
 	if d || a {
 		return true, true
 	}

@@ -478,12 +478,18 @@ func (w *walker) route() {
 		return
 	}
 	if w.looped || env.IsLocal(p.Dst) || env.AddrType(p.Dst)&(nf.AddrTypeBroadcast|nf.AddrTypeMulticast) != 0 {
+		if w.localSource(false) {
+			return
+		}
 		w.hook = nf.HookInput
 		return
 	}
 	if env != nil && env.NoForwarding {
 		w.assume("the node does not forward (ip_forward=0)")
 		w.finish(nf.Verdict{Kind: nf.VerdictDrop}, DeliveredNone)
+		return
+	}
+	if w.localSource(true) {
 		return
 	}
 	if p.TTL <= 1 {
@@ -500,6 +506,22 @@ func (w *walker) route() {
 	w.hook = nf.HookForward
 }
 
+// nextIface is the interface a forwarded packet will leave by, as far as
+// it is known ("" when not), and whether a route takes it at all: with no
+// route (or an unreachable one) the kernel's input lookup fails before
+// the source is validated, and routeOut drops the packet.
+func (w *walker) nextIface() (string, bool) {
+	p, env := &w.pkt, w.sim.env
+	if p.OutIface != "" {
+		return p.OutIface, true
+	}
+	r, ok := env.Lookup(p.Dst)
+	if ok && r.Unreachable || !ok && env != nil && env.RoutesComplete {
+		return "", false
+	}
+	return r.Iface, true
+}
+
 // martian is ip_route_input_slow's (ip_route_input_mc's for a multicast
 // destination) check of the addresses no interface but lo may bring in,
 // done after PREROUTING: a multicast or limited-broadcast source; a
@@ -508,7 +530,8 @@ func (w *walker) route() {
 // link-local group or IGMP); a 127.0.0.0/8 destination, or
 // else source, unless route_localnet is on (see nf.Env.RouteLocalnet). It
 // reports whether it dropped the packet. Looped-back local packets keep
-// the route they were sent with and are not checked.
+// the route they were sent with and are not checked. What passes meets
+// localSource once the destination's route is known.
 func (w *walker) martian() bool {
 	p := &w.pkt
 	if p.Family != nf.IPv4 || w.looped || p.InIface == "lo" {
@@ -545,9 +568,6 @@ var limitedBroadcast = [4]byte{255, 255, 255, 255}
 func (w *walker) localnetMartian(which string, a netip.Addr) bool {
 	dev := w.pkt.InIface
 	on, known := w.sim.env.LocalnetRouted(dev)
-	if on && which == "source" {
-		return w.localSource(a)
-	}
 	if on {
 		return false
 	}
@@ -558,26 +578,71 @@ func (w *walker) localnetMartian(which string, a netip.Addr) bool {
 	return w.dropMartian(which, a, why)
 }
 
-// localSource is fib_validate_source for a loopback source route_localnet
-// let through: an address of the node's interfaces (lo's 127.0.0.1 at
-// least) is rejected unless accept_local is set; another 127.0.0.0/8
-// address passes only without reverse-path filtering (its reverse route
-// is local).
-func (w *walker) localSource(a netip.Addr) bool {
-	if a == netip.AddrFrom4([4]byte{127, 0, 0, 1}) || ifaceAddr(w.sim.env, a) {
-		return w.dropMartian("source", a, "accept_local=0 (the kernel default): fib_validate_source rejects a source that is an address of the node")
+// localSource is fib_validate_source, which ip_route_input_slow (and
+// ip_mc_validate_source) runs on an IPv4 packet from a non-loopback
+// interface once the destination's route is known: for a local,
+// broadcast or multicast destination, and for a forwarded one. A source
+// that is an address of the node (of one of its interfaces, lo's
+// 127.0.0.1 included) is a martian unless accept_local is 1 on the input
+// device or all (unknown is taken as 0, the kernel default, and said so).
+// Another 127.0.0.0/8 address, which route_localnet let through, has a
+// local route too: it passes the fast path (rp_filter=0 and no ip rules
+// or added local routes, stated) but not the full check, which a packet
+// forwarded back out its input interface gets while send_redirects is on
+// (the default). With accept_local=1 a source of another interface than
+// the input one passes unless reverse-path filtering is strict (stated).
+// It reports whether it dropped the packet.
+func (w *walker) localSource(forwarded bool) bool {
+	p, env := &w.pkt, w.sim.env
+	if p.Family != nf.IPv4 || w.looped || p.InIface == "lo" {
+		return false
 	}
-	w.assume(fmt.Sprintf("rp_filter=0 on %s: reverse-path filtering would reject the 127.0.0.0/8 source", w.pkt.InIface))
+	dev, src := p.InIface, p.Src
+	// The node's local addresses are its interfaces' (see nf.Env.Local);
+	// lo always holds 127.0.0.1.
+	ifaddr := src == netip.AddrFrom4([4]byte{127, 0, 0, 1}) || env != nil && env.Local[src]
+	loopback := src.As4()[0] == 127
+	if !ifaddr && !loopback {
+		return false
+	}
+	oif := ""
+	if forwarded {
+		var routed bool
+		if oif, routed = w.nextIface(); !routed {
+			return false // no route: dropped before the source is validated
+		}
+	}
+	on, known := env.LocalAccepted(dev)
+	switch {
+	case on:
+		if !addrOf(env, dev, src) {
+			w.assume(fmt.Sprintf("rp_filter of %s and all not strict (their maximum is not 1): with accept_local=1 strict reverse-path filtering still refuses the local source %s, which is not an address of %s", dev, src, dev))
+		}
+		return false
+	case ifaddr && known:
+		return w.dropMartian("source", src, fmt.Sprintf("accept_local=0 on %s and all: fib_validate_source refuses a source that is an address of the node", dev))
+	case ifaddr:
+		return w.dropMartian("source", src, fmt.Sprintf("accept_local of %s unknown: taken as 0, the kernel default (fib_validate_source refuses a source that is an address of the node)", dev))
+	case oif != "" && oif == dev:
+		return w.dropMartian("source", src, fmt.Sprintf("send_redirects=1 on %s or all (the kernel default): forwarded back out %s, the packet gets fib_validate_source's full check, which refuses a source with a local route", dev, dev))
+	}
+	w.assume(fmt.Sprintf("rp_filter=0 on %s and all, no ip rules or added local routes: fib_validate_source's full check would refuse the 127.0.0.0/8 source", dev))
 	return false
 }
 
-// ifaceAddr reports whether a is an address of one of env's interfaces.
-func ifaceAddr(env *nf.Env, a netip.Addr) bool {
-	for _, ifc := range env.Ifaces {
-		for _, p := range ifc.Addrs {
-			if p.Addr() == a {
-				return true
-			}
+// addrOf reports whether a is an address of interface dev as env knows it
+// (127.0.0.0/8 is lo's).
+func addrOf(env *nf.Env, dev string, a netip.Addr) bool {
+	if a.Is4() && a.As4()[0] == 127 {
+		return dev == "lo"
+	}
+	ifc, ok := env.Iface(dev)
+	if !ok {
+		return false
+	}
+	for _, p := range ifc.Addrs {
+		if p.Addr() == a {
+			return true
 		}
 	}
 	return false

@@ -21,12 +21,15 @@ type ruleInputs struct {
 	assume     []string
 	// localnet is --route-localnet: [IFACE=]0|1 values.
 	localnet []string
+	// acceptLocal is --accept-local: [IFACE=]0|1 values.
+	acceptLocal []string
 }
 
 func (r *ruleInputs) register(f *pflag.FlagSet) {
 	f.StringArrayVar(&r.files, "rules", nil, "ruleset file: iptables-save (either flavour), iptables -S, iptables -L -n -v, nft ruleset text or nft -j JSON; repeat for a node's several rulesets")
 	f.StringSliceVar(&r.localAddrs, "local-addrs", nil, "addresses of the node, comma-separated: ADDR, IFACE=ADDR/LEN, or @FILE with one \"IFACE ADDR/LEN\" per line (127.0.0.0/8 and ::1 always are)")
 	f.StringSliceVar(&r.localnet, "route-localnet", nil, "net.ipv4.conf route_localnet of the node, comma-separated: 0|1 for all and every interface, or IFACE=0|1 (all=0|1 for conf/all); unknown without it (taken as 0, the kernel default, with an assumption)")
+	f.StringSliceVar(&r.acceptLocal, "accept-local", nil, "net.ipv4.conf accept_local of the node (whether packets from the wire may carry one of its own addresses as source), spelled as --route-localnet; unknown without it (taken as 0, the kernel default, with an assumption)")
 	f.StringArrayVar(&r.assume, "assume", nil, "state an assumption instead of forking: KEY=true|false (keys: limit, hashlimit, connlimit, recent, nth, mac, owner, set:NAME, unknown module names)")
 }
 
@@ -38,11 +41,14 @@ func (r *ruleInputs) env() (*nf.Env, error) {
 			return nil, fmt.Errorf("--local-addrs: %w", err)
 		}
 	}
-	localnet, err := parseLocalnet(r.localnet)
+	localnet, err := parseConfFlag("--route-localnet", r.localnet)
 	if err != nil {
 		return nil, err
 	}
 	env.RouteLocalnet = localnet
+	if env.AcceptLocal, err = parseConfFlag("--accept-local", r.acceptLocal); err != nil {
+		return nil, err
+	}
 	for _, s := range r.assume {
 		k, v, ok := strings.Cut(s, "=")
 		b, ok2 := map[string]bool{"true": true, "match": true, "false": false, "nomatch": false}[strings.ToLower(v)]
@@ -54,9 +60,10 @@ func (r *ruleInputs) env() (*nf.Env, error) {
 	return env, nil
 }
 
-// parseLocalnet reads --route-localnet values: a bare 0|1 sets all and
-// every interface ("*"), IFACE=0|1 one interface ("all" is conf/all).
-func parseLocalnet(vals []string) (map[string]bool, error) {
+// parseConfFlag reads the values of a per-interface net.ipv4.conf flag
+// (--route-localnet, --accept-local): a bare 0|1 sets all and every
+// interface ("*"), IFACE=0|1 one interface ("all" is conf/all).
+func parseConfFlag(flag string, vals []string) (map[string]bool, error) {
 	if len(vals) == 0 {
 		return nil, nil
 	}
@@ -68,7 +75,7 @@ func parseLocalnet(vals []string) (map[string]bool, error) {
 		}
 		on, ok := map[string]bool{"0": false, "1": true}[v]
 		if !ok || named && k == "" {
-			return nil, fmt.Errorf("--route-localnet %q: want 0|1 or IFACE=0|1", s)
+			return nil, fmt.Errorf("%s %q: want 0|1 or IFACE=0|1", flag, s)
 		}
 		if !named {
 			out["all"], out["*"] = on, on
