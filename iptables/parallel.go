@@ -69,7 +69,7 @@ func (p *saveParser) deferRule(s string, line string, col int, ctr nf.Counters) 
 // maxInFlight bounds the batches being parsed while the structure pass
 // goes on.
 const (
-	jobBatch    = 4096
+	jobBatch    = 2048
 	maxInFlight = 2
 )
 

@@ -55,10 +55,10 @@ type graph struct {
 	t  *Table
 	to []int32
 	at []int32
-	// restricted counts, per chain, the rules holding expressions the
+	// restricted marks the chains with rules holding expressions the
 	// kernel allows only on some hooks or tables (checkHooks reads those
 	// chains' rules again rather than keeping a list).
-	restricted []int32
+	restricted []bool
 	anyRestr   bool
 }
 
@@ -74,7 +74,7 @@ func newGraph(t *Table) (*graph, []Problem) {
 	}
 	// Most rules jump or goto at most once: one allocation, not a series
 	// of growing copies.
-	g := &graph{t: t, at: make([]int32, n+1), restricted: make([]int32, n), to: make([]int32, 0, rules)}
+	g := &graph{t: t, at: make([]int32, n+1), restricted: make([]bool, n), to: make([]int32, 0, rules)}
 	var probs []Problem
 	for i, c := range t.Chains {
 		for _, r := range c.Rules {
@@ -93,7 +93,7 @@ func (g *graph) scan(c *Chain, r *Rule, probs *[]Problem) {
 	marked := false
 	for _, e := range r.Exprs {
 		if !marked && restricted(e) {
-			g.restricted[c.at]++
+			g.restricted[c.at] = true
 			g.anyRestr, marked = true, true
 		}
 		switch x := e.(type) {
@@ -349,7 +349,7 @@ func (g *graph) checkHooks() []Problem {
 	var probs []Problem
 	for _, c := range t.Chains {
 		mask := hooks[c.at]
-		if mask == 0 || g.restricted[c.at] == 0 {
+		if mask == 0 || !g.restricted[c.at] {
 			continue
 		}
 		natChain := chainIsNAT(t, c)
