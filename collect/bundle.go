@@ -69,6 +69,11 @@ type Bundle struct {
 	// keyed and read as RouteLocalnet; absent (unknown, taken as the
 	// kernel default 0) in bundles made before it existed.
 	AcceptLocal map[string]int `json:"accept_local,omitempty"`
+	// RPFilter is net.ipv4.conf.{all,IFACE}.rp_filter (0 off, 1 strict,
+	// 2 loose), keyed and read as RouteLocalnet; absent (unknown: no
+	// reverse-path drop, with an assumption where one would happen) in
+	// bundles made before it existed.
+	RPFilter map[string]int `json:"rp_filter,omitempty"`
 }
 
 // RulesetDump is one raw ruleset dump.
@@ -246,5 +251,6 @@ func (b *Bundle) Input(l Loader) (exposure.Input, error) {
 	env := Env(b.Interfaces, b.Routes)
 	env.RouteLocalnet = LocalnetEnv(b.RouteLocalnet)
 	env.AcceptLocal = LocalnetEnv(b.AcceptLocal)
+	env.RPFilter = RPFilterEnv(b.RPFilter)
 	return exposure.Input{Ruleset: rs, Env: env, Listeners: Listeners(socks, b.Processes, b.HostNetNS)}, nil
 }

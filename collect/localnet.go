@@ -2,6 +2,7 @@ package collect
 
 import (
 	"io/fs"
+	"maps"
 	"strings"
 )
 
@@ -21,7 +22,11 @@ func confPath(dev, name string) string { return "sys/net/ipv4/conf/" + dev + "/"
 func (l Live) localnet(b *Bundle) {
 	b.RouteLocalnet = l.ipv4Conf(b, "route_localnet", "loopback addresses from the wire are judged with it taken as 0")
 	b.AcceptLocal = l.ipv4Conf(b, "accept_local", "packets from the wire with a source address of the node are judged with it taken as 0")
+	b.RPFilter = l.ipv4Conf(b, "rp_filter", "reverse-path filtering is taken as off, with an assumption where it would refuse a source")
 }
+
+// rpFilterPath is where /proc/sys holds rp_filter for a device.
+func rpFilterPath(dev string) string { return confPath(dev, "rp_filter") }
 
 // ipv4Conf reads net.ipv4.conf.{all,IFACE}.<name> for "all" and the
 // bundle's interfaces, notes an unreadable "all" (effect says what that
@@ -36,7 +41,7 @@ func (l Live) ipv4Conf(b *Bundle, name, effect string) map[string]int {
 		if n == "" || strings.Contains(n, "/") {
 			continue
 		}
-		if v, ok := readFlag(l.Proc, confPath(n, name)); ok {
+		if v, ok := readConf(l.Proc, confPath(n, name), name == "rp_filter"); ok {
 			vals[n] = v
 		}
 	}
@@ -50,8 +55,8 @@ func (l Live) ipv4Conf(b *Bundle, name, effect string) map[string]int {
 	return vals
 }
 
-// readFlag reads a 0/1 sysctl file.
-func readFlag(fsys fs.FS, name string) (int, bool) {
+// readConf reads a 0/1 sysctl file (0/1/2 with mode, as rp_filter).
+func readConf(fsys fs.FS, name string, mode bool) (int, bool) {
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return 0, false
@@ -61,8 +66,19 @@ func readFlag(fsys fs.FS, name string) (int, bool) {
 		return 0, true
 	case "1":
 		return 1, true
+	case "2":
+		return 2, mode
 	}
 	return 0, false
+}
+
+// RPFilterEnv turns a bundle's rp_filter values into the simulator's
+// nf.Env.RPFilter: nil (unknown) when none was recorded.
+func RPFilterEnv(vals map[string]int) map[string]int {
+	if len(vals) == 0 {
+		return nil
+	}
+	return maps.Clone(vals)
 }
 
 // LocalnetEnv turns a bundle's route_localnet (or accept_local) values

@@ -152,3 +152,44 @@ func TestAcceptLocalSnapshot(t *testing.T) {
 		})
 	}
 }
+
+// TestRPFilterSnapshot: rp_filter (0, 1 or 2) of all and each interface
+// is read from /proc/sys, survives a write and read and reaches the
+// simulator's Env; an unreadable or foreign value is unknown; a bundle
+// without it has none.
+func TestRPFilterSnapshot(t *testing.T) {
+	proc := fstest.MapFS{
+		rpFilterPath("all"):    &fstest.MapFile{Data: []byte("2\n")},
+		rpFilterPath("eth0"):   &fstest.MapFile{Data: []byte("1\n")},
+		rpFilterPath("lo"):     &fstest.MapFile{Data: []byte("7\n")},
+		acceptLocalPath("all"): &fstest.MapFile{Data: []byte("2\n")},
+	}
+	l := Live{Run: &fakeRunner{}, Proc: proc, Net: fakeNet{}, Now: time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)}
+	b := l.Snapshot(context.Background())
+	want := map[string]int{"all": 2, "eth0": 1}
+	if d := cmp.Diff(want, b.RPFilter); d != "" {
+		t.Errorf("got rp_filter differs (-want +got):\n%s", d)
+	}
+	if b.AcceptLocal != nil {
+		t.Errorf("got accept_local %v from a 2, want nil (0/1 only)", b.AcceptLocal)
+	}
+	var buf strings.Builder
+	if err := WriteBundle(&buf, b, false); err != nil {
+		t.Fatal(err)
+	}
+	rb, err := ReadBundle([]byte(buf.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := rb.Input(Loader{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, in.Env.RPFilter); d != "" {
+		t.Errorf("got Env.RPFilter differs (-want +got):\n%s", d)
+	}
+	rb.RPFilter = nil
+	if in, err = rb.Input(Loader{}); err != nil || in.Env.RPFilter != nil {
+		t.Errorf("got Env.RPFilter %v, %v from a bundle without rp_filter, want nil (unknown)", in.Env.RPFilter, err)
+	}
+}

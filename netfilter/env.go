@@ -43,6 +43,37 @@ type Env struct {
 	// of the node (a martian source) unless the device's or all's value is
 	// 1 (IN_DEV_ACCEPT_LOCAL).
 	AcceptLocal map[string]bool
+	// RPFilter holds net.ipv4.conf.<name>.rp_filter by interface name,
+	// with RouteLocalnet's keys ("all", "*", names; absent is unknown):
+	// 0 off, 1 strict, 2 loose. The kernel uses the maximum of the
+	// device's and all's (IN_DEV_RPFILTER): fib_validate_source then
+	// refuses a source from the wire whose route back (the main table's
+	// lookup of the source) fails, is not unicast, or, under strict
+	// filtering, leaves by another device than the one it came in by.
+	RPFilter map[string]int
+}
+
+// RPFilterOf reports IN_DEV_RPFILTER for interface dev: the maximum of
+// dev's (else "*"'s) and all's rp_filter. It is known when both are, or
+// when one known value is 2 or more (loose either way: only 1 is strict).
+func (e *Env) RPFilterOf(dev string) (mode int, known bool) {
+	if e == nil {
+		return 0, false
+	}
+	d, dk := e.RPFilter[dev]
+	if !dk {
+		d, dk = e.RPFilter["*"]
+	}
+	a, ak := e.RPFilter["all"]
+	switch {
+	case dk && ak:
+		return max(d, a), true
+	case dk && d >= 2:
+		return d, true
+	case ak && a >= 2:
+		return a, true
+	}
+	return 0, false
 }
 
 // LocalnetRouted reports IN_DEV_NET_ROUTE_LOCALNET for interface dev: on
@@ -101,6 +132,22 @@ func (e *Env) Lookup(dst netip.Addr) (Route, bool) {
 		}
 	}
 	return best, found
+}
+
+// RoutesVia reports whether the longest-prefix route for a (any of its
+// next hops: routes of the same prefix count as one multipath route)
+// leaves by interface dev.
+func (e *Env) RoutesVia(a netip.Addr, dev string) bool {
+	best, ok := e.Lookup(a)
+	if !ok {
+		return false
+	}
+	for _, r := range e.Routes {
+		if r.Prefix == best.Prefix && !r.Unreachable && r.Iface == dev {
+			return true
+		}
+	}
+	return false
 }
 
 // Iface is one network interface of the node.

@@ -1,6 +1,7 @@
 package trace_test
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -35,6 +36,7 @@ type martianProbe struct {
 	name     string
 	src, dst string
 	dport    uint16
+	via      string // peer link it is sent from: c0 when empty
 }
 
 var martianProbes4 = []martianProbe{
@@ -140,7 +142,7 @@ func runMartians(t *testing.T, lab *netns.Lab, env *nf.Env, b netns.Backend, v6 
 	loaded := map[string]bool{"raw": true, "mangle": true, "nat": true, "filter": true}
 	for _, mp := range probes {
 		p := netns.Probe{Src: netip.MustParseAddr(mp.src), Dst: netip.MustParseAddr(mp.dst), Proto: netns.ProtoTCP,
-			SPort: 40000, DPort: mp.dport, TCPFlags: netns.SYN, Via: "c0"}
+			SPort: 40000, DPort: mp.dport, TCPFlags: netns.SYN, Via: cmp.Or(mp.via, "c0")}
 		if err := lab.FlushConntrack(); err != nil {
 			t.Fatal(err)
 		}

@@ -215,7 +215,7 @@ func TestLocalSourceMartians(t *testing.T) {
 				martian("127.0.0.2")}}},
 		{"127.0.0.1 with accept_local 1: lo's address, not eth0's", false, rules, pkt(nf.ProtoTCP, "127.0.0.1", local, 80, "eth0"), map[string]bool{"all": true}, false,
 			martianView{"ACCEPT", "local", local, pre + " filter/INPUT#P", []string{strict("127.0.0.1")}}},
-		{"a remote source is not checked", false, rules, pkt(nf.ProtoTCP, "198.51.100.7", local, 80, "eth0"), off, false,
+		{"a remote source routed back via eth1: only rp_filter could refuse it", false, rules, pkt(nf.ProtoTCP, "198.51.100.7", local, 80, "eth0"), off, false,
 			martianView{"ACCEPT", "local", local, pre + " filter/INPUT#P", nil}},
 		{"on lo: not checked", false, rules, pkt(nf.ProtoTCP, local, local, 80, "lo"), off, false,
 			martianView{"ACCEPT", "local", local, pre + " filter/INPUT#P", nil}},

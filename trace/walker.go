@@ -587,11 +587,13 @@ func (w *walker) localnetMartian(which string, a netip.Addr) bool {
 // device or all (unknown is taken as 0, the kernel default, and said so).
 // Another 127.0.0.0/8 address, which route_localnet let through, has a
 // local route too: it passes the fast path (rp_filter=0 and no ip rules
-// or added local routes, stated) but not the full check, which a packet
-// forwarded back out its input interface gets while send_redirects is on
-// (the default). With accept_local=1 a source of another interface than
-// the input one passes unless reverse-path filtering is strict (stated).
-// It reports whether it dropped the packet.
+// or added local routes, stated) but not the full check, which
+// reverse-path filtering (rp_filter 1 or 2 on the device or all) or a
+// packet forwarded back out its input interface while send_redirects is
+// on (the default) gets. With accept_local=1 a source of another
+// interface than the input one passes unless reverse-path filtering is
+// strict. Any other source meets reversePath. It reports whether it
+// dropped the packet.
 func (w *walker) localSource(forwarded bool) bool {
 	p, env := &w.pkt, w.sim.env
 	if p.Family != nf.IPv4 || w.looped || p.InIface == "lo" {
@@ -602,9 +604,6 @@ func (w *walker) localSource(forwarded bool) bool {
 	// lo always holds 127.0.0.1.
 	ifaddr := src == netip.AddrFrom4([4]byte{127, 0, 0, 1}) || env != nil && env.Local[src]
 	loopback := src.As4()[0] == 127
-	if !ifaddr && !loopback {
-		return false
-	}
 	oif := ""
 	if forwarded {
 		var routed bool
@@ -612,10 +611,18 @@ func (w *walker) localSource(forwarded bool) bool {
 			return false // no route: dropped before the source is validated
 		}
 	}
+	if !ifaddr && !loopback {
+		return w.reversePath(dev, src)
+	}
+	rpf, rpfKnown := env.RPFilterOf(dev)
 	on, known := env.LocalAccepted(dev)
 	switch {
 	case on:
-		if !addrOf(env, dev, src) {
+		switch {
+		case addrOf(env, dev, src):
+		case rpfKnown && rpf == 1:
+			return w.dropMartian("source", src, fmt.Sprintf("rp_filter 1 (strict; the maximum of %s's and all's): with accept_local=1 fib_validate_source still refuses the local source %s, which is not an address of %s", dev, src, dev))
+		case !rpfKnown:
 			w.assume(fmt.Sprintf("rp_filter of %s and all not strict (their maximum is not 1): with accept_local=1 strict reverse-path filtering still refuses the local source %s, which is not an address of %s", dev, src, dev))
 		}
 		return false
@@ -625,8 +632,82 @@ func (w *walker) localSource(forwarded bool) bool {
 		return w.dropMartian("source", src, fmt.Sprintf("accept_local of %s unknown: taken as 0, the kernel default (fib_validate_source refuses a source that is an address of the node)", dev))
 	case oif != "" && oif == dev:
 		return w.dropMartian("source", src, fmt.Sprintf("send_redirects=1 on %s or all (the kernel default): forwarded back out %s, the packet gets fib_validate_source's full check, which refuses a source with a local route", dev, dev))
+	case rpfKnown && rpf != 0:
+		acc := fmt.Sprintf("accept_local=0 on %s and all", dev)
+		if !known {
+			acc = fmt.Sprintf("accept_local of %s unknown, taken as 0 (the kernel default)", dev)
+		}
+		return w.dropMartian("source", src, fmt.Sprintf("rp_filter %d (the maximum of %s's and all's) and %s: fib_validate_source's full check refuses the 127.0.0.0/8 source, whose route is local", rpf, dev, acc))
+	case rpfKnown:
+		w.assume("no ip rules or added local routes: fib_validate_source's full check would refuse the 127.0.0.0/8 source")
+		return false
 	}
 	w.assume(fmt.Sprintf("rp_filter=0 on %s and all, no ip rules or added local routes: fib_validate_source's full check would refuse the 127.0.0.0/8 source", dev))
+	return false
+}
+
+// reversePath is fib_validate_source's reverse-path filter
+// (__fib_validate_source) for an IPv4 source from the wire that is no
+// address of the node, with rp_filter (IN_DEV_RPFILTER: the maximum of
+// the input device's and all's) 1 (strict) or 2 (loose). The kernel
+// looks the source up in the routing table as a destination: a failed
+// lookup (no route; an unreachable, blackhole or prohibit route) or a
+// route that is not unicast (a broadcast address of the node) refuses it
+// in either mode; under strict filtering the route must also leave by the
+// input device (any next hop of a multipath route). The default route
+// counts like any other. Local and forwarded destinations are checked
+// alike. A refusal is a martian source, dropped after PREROUTING. With
+// rp_filter unknown nothing is dropped, but an assumption says so when
+// the known routes would have the source refused; with routes that do
+// not cover the source and are not complete, an assumption states that
+// it is taken as passing. It reports whether it dropped the packet.
+func (w *walker) reversePath(dev string, src netip.Addr) bool {
+	env := w.sim.env
+	if dev == "" || src.IsUnspecified() {
+		return false // brd_input skips 0.0.0.0; an unknown device has no sysctls to read
+	}
+	rpf, known := env.RPFilterOf(dev)
+	if !known || rpf == 0 {
+		// Unknown is taken as 0 unsaid: exposure's source classes do not
+		// follow routes, so a per-source assumption would split them.
+		return false
+	}
+	mode := fmt.Sprintf("rp_filter %d (the maximum of %s's and all's)", rpf, dev)
+	r, ok := env.Lookup(src)
+	fail, bcast := "", false
+	switch {
+	case env.AddrType(src)&nf.AddrTypeBroadcast != 0:
+		bcast = true
+		fail = fmt.Sprintf("%s is a broadcast address of the node, not a unicast route", src)
+	case ok && r.Unreachable:
+		fail = fmt.Sprintf("the route back to %s (%s) is unreachable", src, r.Prefix)
+	case !ok && env != nil && env.RoutesComplete:
+		fail = fmt.Sprintf("no route leads back to %s", src)
+	case !ok || r.Iface == "":
+		if known {
+			w.assume(fmt.Sprintf("%s: the source %s taken as routed back via %s (the node's routes do not tell)", mode, src, dev))
+		}
+		return false
+	case env.RoutesVia(src, dev):
+		return false
+	default:
+		switch {
+		case known && rpf == 1:
+			return w.dropMartian("source", src, fmt.Sprintf("rp_filter 1 (strict; the maximum of %s's and all's): fib_validate_source refuses the source, whose route back leaves by %s, not %s", dev, r.Iface, dev))
+		case !known:
+			w.assume(fmt.Sprintf("rp_filter of %s and all unknown: taken as 0 or 2, not strict (strict filtering would refuse the source, routed back via %s, not %s)", dev, r.Iface, dev))
+		}
+		return false
+	}
+	switch {
+	case known:
+		return w.dropMartian("source", src, fmt.Sprintf("%s: reverse-path filtering (fib_validate_source) refuses the source: %s", mode, fail))
+	case bcast:
+		// Unknown: a subnet broadcast source is no boundary of exposure's
+		// source classes, so it is left unsaid (see docs/SEMANTICS.md).
+		return false
+	}
+	w.assume(fmt.Sprintf("rp_filter of %s and all unknown: taken as 0, the kernel default (reverse-path filtering, 1 or 2, would refuse the source: %s)", dev, fail))
 	return false
 }
 

@@ -259,12 +259,12 @@ func (o *auditOpts) offlineInput(a *app) (exposure.Input, []string, error) {
 		return exposure.Input{}, nil, usageError(err)
 	}
 	env := collect.Env(ifs, nil)
-	bare := ruleInputs{assume: o.rules.assume, localnet: o.rules.localnet, acceptLocal: o.rules.acceptLocal}
+	bare := ruleInputs{assume: o.rules.assume, localnet: o.rules.localnet, acceptLocal: o.rules.acceptLocal, rpFilter: o.rules.rpFilter}
 	assumed, err := bare.env()
 	if err != nil {
 		return exposure.Input{}, nil, usageError(err)
 	}
-	env.Assume, env.RouteLocalnet, env.AcceptLocal = assumed.Assume, assumed.RouteLocalnet, assumed.AcceptLocal
+	env.Assume, env.RouteLocalnet, env.AcceptLocal, env.RPFilter = assumed.Assume, assumed.RouteLocalnet, assumed.AcceptLocal, assumed.RPFilter
 	var notes []string
 	for _, w := range rs.Warnings {
 		notes = append(notes, w.String())

@@ -23,6 +23,8 @@ type ruleInputs struct {
 	localnet []string
 	// acceptLocal is --accept-local: [IFACE=]0|1 values.
 	acceptLocal []string
+	// rpFilter is --rp-filter: [IFACE=]0|1|2 values.
+	rpFilter []string
 }
 
 func (r *ruleInputs) register(f *pflag.FlagSet) {
@@ -30,6 +32,7 @@ func (r *ruleInputs) register(f *pflag.FlagSet) {
 	f.StringSliceVar(&r.localAddrs, "local-addrs", nil, "addresses of the node, comma-separated: ADDR, IFACE=ADDR/LEN, or @FILE with one \"IFACE ADDR/LEN\" per line (127.0.0.0/8 and ::1 always are)")
 	f.StringSliceVar(&r.localnet, "route-localnet", nil, "net.ipv4.conf route_localnet of the node, comma-separated: 0|1 for all and every interface, or IFACE=0|1 (all=0|1 for conf/all); unknown without it (taken as 0, the kernel default, with an assumption)")
 	f.StringSliceVar(&r.acceptLocal, "accept-local", nil, "net.ipv4.conf accept_local of the node (whether packets from the wire may carry one of its own addresses as source), spelled as --route-localnet; unknown without it (taken as 0, the kernel default, with an assumption)")
+	f.StringSliceVar(&r.rpFilter, "rp-filter", nil, "net.ipv4.conf rp_filter of the node (reverse-path filtering: 0 off, 1 strict, 2 loose; the maximum of all's and the device's applies), spelled as --route-localnet with 0|1|2; unknown without it (taken as 0, with an assumption where filtering would refuse a source)")
 	f.StringArrayVar(&r.assume, "assume", nil, "state an assumption instead of forking: KEY=true|false (keys: limit, hashlimit, connlimit, recent, nth, mac, owner, set:NAME, unknown module names)")
 }
 
@@ -47,6 +50,9 @@ func (r *ruleInputs) env() (*nf.Env, error) {
 	}
 	env.RouteLocalnet = localnet
 	if env.AcceptLocal, err = parseConfFlag("--accept-local", r.acceptLocal); err != nil {
+		return nil, err
+	}
+	if env.RPFilter, err = parseRPFilter(r.rpFilter); err != nil {
 		return nil, err
 	}
 	for _, s := range r.assume {
@@ -82,6 +88,31 @@ func parseConfFlag(flag string, vals []string) (map[string]bool, error) {
 			continue
 		}
 		out[k] = on
+	}
+	return out, nil
+}
+
+// parseRPFilter reads --rp-filter values: a bare 0|1|2 sets all and every
+// interface ("*"), IFACE=0|1|2 one interface ("all" is conf/all).
+func parseRPFilter(vals []string) (map[string]int, error) {
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	out := map[string]int{}
+	for _, s := range vals {
+		k, v, named := strings.Cut(strings.TrimSpace(s), "=")
+		if !named {
+			k, v = "", k
+		}
+		mode, ok := map[string]int{"0": 0, "1": 1, "2": 2}[v]
+		if !ok || named && k == "" {
+			return nil, fmt.Errorf("--rp-filter %q: want 0|1|2 or IFACE=0|1|2", s)
+		}
+		if !named {
+			out["all"], out["*"] = mode, mode
+			continue
+		}
+		out[k] = mode
 	}
 	return out, nil
 }
