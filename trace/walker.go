@@ -674,41 +674,25 @@ func (w *walker) reversePath(dev string, src netip.Addr) bool {
 	}
 	mode := fmt.Sprintf("rp_filter %d (the maximum of %s's and all's)", rpf, dev)
 	r, ok := env.Lookup(src)
-	fail, bcast := "", false
+	var fail string
 	switch {
 	case env.AddrType(src)&nf.AddrTypeBroadcast != 0:
-		bcast = true
 		fail = fmt.Sprintf("%s is a broadcast address of the node, not a unicast route", src)
 	case ok && r.Unreachable:
 		fail = fmt.Sprintf("the route back to %s (%s) is unreachable", src, r.Prefix)
 	case !ok && env != nil && env.RoutesComplete:
 		fail = fmt.Sprintf("no route leads back to %s", src)
 	case !ok || r.Iface == "":
-		if known {
-			w.assume(fmt.Sprintf("%s: the source %s taken as routed back via %s (the node's routes do not tell)", mode, src, dev))
-		}
+		w.assume(fmt.Sprintf("%s: the source %s taken as routed back via %s (the node's routes do not tell)", mode, src, dev))
 		return false
 	case env.RoutesVia(src, dev):
 		return false
+	case rpf == 1:
+		return w.dropMartian("source", src, fmt.Sprintf("rp_filter 1 (strict; the maximum of %s's and all's): fib_validate_source refuses the source, whose route back leaves by %s, not %s", dev, r.Iface, dev))
 	default:
-		switch {
-		case known && rpf == 1:
-			return w.dropMartian("source", src, fmt.Sprintf("rp_filter 1 (strict; the maximum of %s's and all's): fib_validate_source refuses the source, whose route back leaves by %s, not %s", dev, r.Iface, dev))
-		case !known:
-			w.assume(fmt.Sprintf("rp_filter of %s and all unknown: taken as 0 or 2, not strict (strict filtering would refuse the source, routed back via %s, not %s)", dev, r.Iface, dev))
-		}
-		return false
+		return false // loose: any route back will do
 	}
-	switch {
-	case known:
-		return w.dropMartian("source", src, fmt.Sprintf("%s: reverse-path filtering (fib_validate_source) refuses the source: %s", mode, fail))
-	case bcast:
-		// Unknown: a subnet broadcast source is no boundary of exposure's
-		// source classes, so it is left unsaid (see docs/SEMANTICS.md).
-		return false
-	}
-	w.assume(fmt.Sprintf("rp_filter of %s and all unknown: taken as 0, the kernel default (reverse-path filtering, 1 or 2, would refuse the source: %s)", dev, fail))
-	return false
+	return w.dropMartian("source", src, fmt.Sprintf("%s: reverse-path filtering (fib_validate_source) refuses the source: %s", mode, fail))
 }
 
 // addrOf reports whether a is an address of interface dev as env knows it
